@@ -1,0 +1,35 @@
+namespace Pipelines.Tensors;
+
+/// <summary>Turns a <see cref="Key"/>'s bit stream into numbers: element i of a draw depends only on the key and i.</summary>
+internal static class RandomBits
+{
+    /// <summary>
+    /// Element <paramref name="index"/> of a uniform draw on [0, 1): 24 random bits for float32 (every
+    /// float32 multiple of 2⁻²⁴, as PyTorch draws), 53 for float64.
+    /// </summary>
+    public static double UnitInterval(Key key, long index, DType dtype)
+    {
+        if (dtype == DType.Float32)
+        {
+            var word = key.Bits((ulong)index / 4)[(int)(index % 4)];
+            return (word >> 8) * (1.0 / (1 << 24));
+        }
+        var block = key.Bits((ulong)index / 2);
+        var half = (int)(index % 2) * 2;
+        return Mantissa53(block[half], block[half + 1]);
+    }
+
+    /// <summary>
+    /// Element <paramref name="index"/> of a standard normal draw by the Box–Muller transform on one
+    /// 128-bit block, so each element is independent of how many others are drawn.
+    /// </summary>
+    public static double StandardNormal(Key key, long index)
+    {
+        var block = key.Bits((ulong)index);
+        var u1 = 1.0 - Mantissa53(block.X0, block.X1);   // (0, 1]: the logarithm stays finite
+        var u2 = Mantissa53(block.X2, block.X3);
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+
+    private static double Mantissa53(uint high, uint low) => ((((ulong)high << 32) | low) >> 11) * (1.0 / (1UL << 53));
+}

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+
+namespace Pipelines.Tensors;
+
+/// <summary>
+/// The extent of each axis of a tensor, outermost first (row-major). A small immutable value:
+/// <c>new Shape(32, 784)</c>; <c>default(Shape)</c> is the scalar shape <c>[]</c>.
+/// </summary>
+public readonly struct Shape : IEquatable<Shape>
+{
+    private readonly ImmutableArray<int> _dims;
+    private readonly int _count;
+
+    /// <summary>Creates a shape; every extent must be non-negative and the element count must fit an <see cref="int"/>.</summary>
+    public Shape(params ReadOnlySpan<int> dims)
+    {
+        long count = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0)
+                throw new ArgumentException($"Shape extents must be non-negative but got {Format(dims)}.", nameof(dims));
+            count *= d;
+            if (count > Array.MaxLength)
+                throw new ArgumentException($"Shape {Format(dims)} has more elements than an array can hold ({Array.MaxLength}).", nameof(dims));
+        }
+        _dims = [.. dims];
+        _count = (int)count;
+    }
+
+    /// <summary>The scalar shape <c>[]</c> (one element).</summary>
+    public static Shape Scalar => default;
+
+    /// <summary>The extents, outermost first.</summary>
+    public ReadOnlySpan<int> Dims => _dims.IsDefault ? [] : _dims.AsSpan();
+
+    /// <summary>Number of axes.</summary>
+    public int Rank => _dims.IsDefault ? 0 : _dims.Length;
+
+    /// <summary>Total number of elements (1 for a scalar).</summary>
+    public int ElementCount => _dims.IsDefault ? 1 : _count;
+
+    /// <summary>Extent of an axis; negative axes count from the end as in PyTorch.</summary>
+    public int this[int axis] => Dims[NormalizeAxis(axis)];
+
+    /// <summary>Product of every extent but the last: the number of rows when the tensor is seen as 2-D.</summary>
+    public int LeadingCount => Rank == 0 ? 1 : Last == 0 ? CountOf(Dims[..^1]) : ElementCount / Last;
+
+    /// <summary>Extent of the last axis (1 for a scalar).</summary>
+    public int Last => Rank == 0 ? 1 : Dims[^1];
+
+    /// <summary>This shape with its last extent replaced.</summary>
+    public Shape WithLast(int extent) => Rank == 0
+        ? throw new InvalidOperationException("A scalar shape has no last axis.")
+        : new Shape([.. Dims[..^1], extent]);
+
+    /// <summary>This shape without its first axis.</summary>
+    public Shape DropFirst() => new(Dims[1..]);
+
+    /// <summary>Turns a possibly negative axis into its index, or throws naming the rank.</summary>
+    public int NormalizeAxis(int axis)
+    {
+        var rank = Rank;
+        var normalized = axis < 0 ? axis + rank : axis;
+        if (normalized < 0 || normalized >= rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Axis {axis} is out of range for a tensor of shape {this} (rank {rank}).");
+        return normalized;
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(Shape other) => Dims.SequenceEqual(other.Dims);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is Shape other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var d in Dims)
+            hash.Add(d);
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Equal extents on every axis.</summary>
+    public static bool operator ==(Shape left, Shape right) => left.Equals(right);
+
+    /// <summary>Different rank or some different extent.</summary>
+    public static bool operator !=(Shape left, Shape right) => !left.Equals(right);
+
+    /// <summary>Shapes print as <c>[2, 3]</c>.</summary>
+    public override string ToString() => Format(Dims);
+
+    internal static string Format(ReadOnlySpan<int> dims) => "[" + string.Join(", ", dims.ToArray()) + "]";
+
+    private static int CountOf(ReadOnlySpan<int> dims)
+    {
+        var count = 1;
+        foreach (var d in dims)
+            count *= d;
+        return count;
+    }
+}
