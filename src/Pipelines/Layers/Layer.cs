@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -55,5 +56,5 @@ public abstract record Layer
     /// <summary>The layer rebuilt with parameters mapped by their names under <paramref name="prefix"/>.</summary>
     protected internal abstract Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map);
 
-    private static IEnumerable<Layer> Flatten(Layer layer) => layer is Chain chain ? chain.Layers : [layer];
+    private static ImmutableArray<Layer> Flatten(Layer layer) => layer is Chain chain ? chain.Layers : [layer];
 }
