@@ -61,7 +61,7 @@ public readonly record struct Key
         return new Key(block.X0, block.X1);
     }
 
-    private static Block128 Philox(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
+    internal static Block128 Philox(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
     {
         const uint M0 = 0xD251_1F53, M1 = 0xCD9E_8D57, W0 = 0x9E37_79B9, W1 = 0xBB67_AE85;
         for (var round = 0; round < 10; round++)

@@ -48,7 +48,7 @@ public sealed partial class Tensor
             {
                 if (k > 0)
                     builder.Append(k % perLine == 0 ? ",\n" + new string(' ', indent + 1) : ", ");
-                builder.Append(indices[k] < 0 ? "..." : format.Format(values[offset + (indices[k] * stride)]));
+                builder.Append(indices[k] < 0 ? " ..." : format.Format(values[offset + (indices[k] * stride)]));
             }
         }
         else
@@ -80,28 +80,27 @@ public sealed partial class Tensor
     {
         private readonly Func<double, string> _format;
 
-        private ElementFormat(Func<double, string> format, IEnumerable<double> shown)
+        private ElementFormat(Func<double, string> format, IEnumerable<double> nonzeroFinite)
         {
             _format = format;
-            Width = shown.Select(v => Text(v).Length).DefaultIfEmpty(1).Max();
+            Width = nonzeroFinite.Select(v => format(v).Length).Append(1).Max();
         }
 
         public int Width { get; }
 
         public static ElementFormat For(double[] values, Shape shape, bool summarize)
         {
+            // As torch/_tensor_str.py: the mode and the width come from the nonzero finite values only.
             var shown = summarize ? ShownValues(values, shape) : values;
-            var finite = shown.Where(v => double.IsFinite(v) && v != 0).Select(Math.Abs).ToArray();
-            if (finite.Length == 0)
-                return new ElementFormat(Fixed0, shown);
-            var max = finite.Max();
-            var min = finite.Min();
-            var whole = shown.Where(double.IsFinite).All(v => v == Math.Ceiling(v));
-            if (whole)
-                return max > 1e8 ? new ElementFormat(Scientific, shown) : new ElementFormat(Fixed0, shown);
-            return max / min > 1000 || max > 1e8 || min < 1e-4
-                ? new ElementFormat(Scientific, shown)
-                : new ElementFormat(Fixed4, shown);
+            var nonzeroFinite = shown.Where(v => double.IsFinite(v) && v != 0).ToArray();
+            if (nonzeroFinite.Length == 0)
+                return new ElementFormat(Fixed0, nonzeroFinite);
+            var max = nonzeroFinite.Max(Math.Abs);
+            var min = nonzeroFinite.Min(Math.Abs);
+            var wide = max / min > 1000 || max > 1e8;
+            if (nonzeroFinite.All(v => v == Math.Ceiling(v)))
+                return new ElementFormat(wide ? Scientific : Fixed0, nonzeroFinite);
+            return new ElementFormat(wide || min < 1e-4 ? Scientific : Fixed4, nonzeroFinite);
         }
 
         public string Format(double value) => Text(value).PadLeft(Width);

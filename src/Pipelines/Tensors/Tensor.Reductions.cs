@@ -11,12 +11,12 @@ public sealed partial class Tensor
     /// <summary>Largest element as a 0-d tensor; NaN if any element is NaN, as in PyTorch.</summary>
     public Tensor Max() => Count == 0
         ? throw new InvalidOperationException($"Max of an empty tensor (shape {Shape}) is undefined.")
-        : Scalar(Accumulate(static (acc, v) => double.IsNaN(acc) || v > acc || double.IsNaN(v) ? v : acc, double.NegativeInfinity), DType);
+        : Scalar(Accumulate(static (acc, v) => double.IsNaN(acc) || (!double.IsNaN(v) && v <= acc) ? acc : v, double.NegativeInfinity), DType);
 
     /// <summary>Smallest element as a 0-d tensor; NaN if any element is NaN, as in PyTorch.</summary>
     public Tensor Min() => Count == 0
         ? throw new InvalidOperationException($"Min of an empty tensor (shape {Shape}) is undefined.")
-        : Scalar(Accumulate(static (acc, v) => double.IsNaN(acc) || v < acc || double.IsNaN(v) ? v : acc, double.PositiveInfinity), DType);
+        : Scalar(Accumulate(static (acc, v) => double.IsNaN(acc) || (!double.IsNaN(v) && v >= acc) ? acc : v, double.PositiveInfinity), DType);
 
     /// <summary>Sum along <paramref name="axis"/> (negative counts from the end), accumulated in double, like <c>x.sum(dim)</c>.</summary>
     public Tensor Sum(int axis, bool keepDim = false) => ReduceAxis(axis, keepDim, divideByCount: false);
