@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text.Json;
+using System.Text.Unicode;
 using LanguageExt;
 using LanguageExt.Common;
 using Pipelines.Tensors;
@@ -139,6 +140,9 @@ public static class SafeTensors
     private static List<HeaderEntry> ParseHeader(ReadOnlySpan<byte> header, string source, out List<KeyValuePair<string, string>> metadata)
     {
         metadata = [];
+        // JsonDocument checks UTF-8 only when a string is read; check it all here so a bad byte is a format error.
+        if (!Utf8.IsValid(header))
+            throw Fail(source, "the header is not valid UTF-8");
         JsonDocument document;
         try
         {

@@ -107,6 +107,7 @@ public sealed class SafeTensorsTests
         { "trailing bytes", Build("""{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}""", [0, 9]), "the tensors use 1 bytes of data but the file has 2 after the header" },
         { "a name given twice", Build("""{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}""", [0, 0]), "names 'a' twice" },
         { "metadata not strings", Build("""{"__metadata__":{"k":1}}""", []), "must be a string" },
+        { "header not UTF-8", [.. Length(4, string.Empty), (byte)'{', (byte)'"', 0x8F, (byte)'}'], "not valid UTF-8" },
         { "extra field", Build("""{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":0}}""", [0]), "unexpected or repeated field 'x'" },
         { "huge extent", Build("""{"a":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]}}""", [0, 0, 0, 0, 0, 0, 0, 0]), "beyond what an array can hold" },
     };
