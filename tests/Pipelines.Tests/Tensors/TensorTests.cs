@@ -139,6 +139,22 @@ public sealed class TensorTests
         Assert.False(Tensor.FromArray(new float[] { 0f }).BitwiseEquals(Tensor.FromArray(new float[] { -0f })));
     }
 
+    [Fact]
+    public void AllClose_follows_torch_allclose()
+    {
+        var a = Tensor.FromArray(new double[] { 1, 100, float.PositiveInfinity });
+        Assert.True(a.AllClose(Tensor.FromArray(new double[] { 1 + 1e-9, 100.0005, float.PositiveInfinity })));
+        Assert.False(a.AllClose(Tensor.FromArray(new double[] { 1.001, 100, float.PositiveInfinity })));
+        Assert.False(a.AllClose(Tensor.FromArray(new double[] { 1, 100, float.NegativeInfinity })));
+        Assert.True(a.AllClose(a.To(DType.Float32)));
+        Assert.False(a.AllClose(a.Reshape(3, 1)));
+        var nan = Tensor.FromArray(new float[] { float.NaN });
+        Assert.False(nan.AllClose(nan));
+        Assert.True(nan.AllClose(nan, equalNaN: true));
+        Assert.Equal(0.5, Matrix.MaxAbsDifference(Matrix + 0.5));
+        Assert.Throws<ArgumentException>(() => Matrix.MaxAbsDifference(Matrix.Reshape(3, 2)));
+    }
+
     [Theory]
     [InlineData(new float[] { 1, 2, 3 }, new[] { 3 }, "tensor([1., 2., 3.])")]
     [InlineData(new float[] { 1.5f, 2, 3 }, new[] { 3 }, "tensor([1.5000, 2.0000, 3.0000])")]
