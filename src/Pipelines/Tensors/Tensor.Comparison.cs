@@ -4,7 +4,7 @@ public sealed partial class Tensor
 {
     /// <summary>
     /// Like <c>torch.allclose</c>: same shape and |a − b| ≤ atol + rtol·|b| for every element (compared in double,
-    /// so tensors of different dtypes can be compared). NaN equals nothing unless <paramref name="equalNaN"/>.
+    /// so tensors of different dtypes can be compared). Infinities are close only to themselves; NaN equals nothing unless <paramref name="equalNaN"/>.
     /// </summary>
     public bool AllClose(Tensor other, double rtol = 1e-5, double atol = 1e-8, bool equalNaN = false)
     {
@@ -20,7 +20,7 @@ public sealed partial class Tensor
                 if (!(equalNaN && double.IsNaN(a[i]) && double.IsNaN(b[i])))
                     return false;
             }
-            else if (a[i] != b[i] && !(Math.Abs(a[i] - b[i]) <= atol + (rtol * Math.Abs(b[i]))))
+            else if (a[i] != b[i] && (double.IsInfinity(a[i]) || double.IsInfinity(b[i]) || !(Math.Abs(a[i] - b[i]) <= atol + (rtol * Math.Abs(b[i])))))
             {
                 return false;
             }
