@@ -1,9 +1,11 @@
+using Pipelines.Kernels.Gemm;
 using Pipelines.Tensors;
+using Engine = Pipelines.Kernels.Gemm.Gemm;
 
 namespace Pipelines.Kernels;
 
-/// <summary>Matrix products on tensors, dispatched on dtype to the GEMM kernels.</summary>
-public static class Products
+/// <summary>Matrix products on tensors, dispatched on dtype to the GEMM engine.</summary>
+public static unsafe class Products
 {
     /// <summary>The matrix product of [m, k] and [k, n], like <c>torch.mm</c>.</summary>
     public static Tensor MatMul(Tensor a, Tensor b)
@@ -14,37 +16,23 @@ public static class Products
             throw new ArgumentException($"MatMul expects [m, k] and [k, n] but got {a.Shape} and {b.Shape}.");
         RequireSameDType("MatMul", a, b);
         var (m, k, n) = (a.Shape[0], a.Shape[1], b.Shape[1]);
-        return a.DType == DType.Float32
-            ? Run<float>(new Shape(m, n), c => PlainGemm.Multiply(a.Span<float>(), b.Span<float>(), default, c, m, k, n))
-            : Run<double>(new Shape(m, n), c => PlainGemm.Multiply(a.Span<double>(), b.Span<double>(), default, c, m, k, n));
+        return a.DType == DType.Float32 ? MatMul<float>(a, b, m, k, n) : MatMul<double>(a, b, m, k, n);
     }
 
-    /// <summary>x[m, k]·w[n, k]ᵀ + bias[n]: the forward product of a linear layer, with the weight as stored.</summary>
-    internal static Tensor MultiplyTransposed(Tensor x, Tensor w, Tensor? bias, Shape resultShape)
-    {
-        var (m, k, n) = (x.Shape.LeadingCount, x.Shape.Last, w.Shape[0]);
-        return x.DType == DType.Float32
-            ? Run<float>(resultShape, c => PlainGemm.MultiplyTransposed(x.Span<float>(), w.Span<float>(), bias is null ? default : bias.Span<float>(), c, m, k, n))
-            : Run<double>(resultShape, c => PlainGemm.MultiplyTransposed(x.Span<double>(), w.Span<double>(), bias is null ? default : bias.Span<double>(), c, m, k, n));
-    }
+    /// <summary>x[..., k]·w[n, k]ᵀ + bias[n]: the forward product of a linear layer, with the weight packed once and cached.</summary>
+    internal static Tensor MultiplyTransposed(Tensor x, Tensor w, Tensor? bias, Shape resultShape) => x.DType == DType.Float32
+        ? WithWeight<float>(x, w, transposed: true, bias, resultShape)
+        : WithWeight<double>(x, w, transposed: true, bias, resultShape);
 
-    /// <summary>dy[m, n]·w[n, k]: the input gradient of a linear layer.</summary>
-    internal static Tensor Multiply(Tensor dy, Tensor w, Shape resultShape)
-    {
-        var (m, n, k) = (dy.Shape.LeadingCount, dy.Shape.Last, w.Shape[1]);
-        return dy.DType == DType.Float32
-            ? Run<float>(resultShape, c => PlainGemm.Multiply(dy.Span<float>(), w.Span<float>(), default, c, m, n, k))
-            : Run<double>(resultShape, c => PlainGemm.Multiply(dy.Span<double>(), w.Span<double>(), default, c, m, n, k));
-    }
+    /// <summary>dy[..., n]·w[n, k]: the input gradient of a linear layer, with the weight packed once and cached.</summary>
+    internal static Tensor Multiply(Tensor dy, Tensor w, Shape resultShape) => dy.DType == DType.Float32
+        ? WithWeight<float>(dy, w, transposed: false, null, resultShape)
+        : WithWeight<double>(dy, w, transposed: false, null, resultShape);
 
     /// <summary>dy[r, n]ᵀ·x[r, k] summed over the r rows: the weight gradient of a linear layer.</summary>
-    internal static Tensor TransposeMultiply(Tensor dy, Tensor x)
-    {
-        var (r, n, k) = (dy.Shape.LeadingCount, dy.Shape.Last, x.Shape.Last);
-        return dy.DType == DType.Float32
-            ? Run<float>(new Shape(n, k), c => PlainGemm.TransposeMultiply(dy.Span<float>(), x.Span<float>(), c, r, n, k))
-            : Run<double>(new Shape(n, k), c => PlainGemm.TransposeMultiply(dy.Span<double>(), x.Span<double>(), c, r, n, k));
-    }
+    internal static Tensor TransposeMultiply(Tensor dy, Tensor x) => dy.DType == DType.Float32
+        ? TransposeMultiply<float>(dy, x)
+        : TransposeMultiply<double>(dy, x);
 
     internal static void RequireSameDType(string operation, Tensor a, Tensor b)
     {
@@ -52,13 +40,37 @@ public static class Products
             throw new ArgumentException($"{operation} needs operands of one dtype but got {a.DType.Name()} and {b.DType.Name()}; convert one with To().");
     }
 
-    private delegate void Fill<T>(Span<T> destination);
-
-    private static Tensor Run<T>(Shape shape, Fill<T> fill)
-        where T : unmanaged
+    private static Tensor MatMul<T>(Tensor a, Tensor b, int m, int k, int n)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var result = GC.AllocateUninitializedArray<T>(shape.ElementCount);
-        fill(result);
-        return Tensor.Own(result, shape);
+        var c = GC.AllocateUninitializedArray<T>(m * n);
+        Engine.Multiply<T>(a.Span<T>(), Math.Max(1, k), b.Span<T>(), Math.Max(1, n), c, Math.Max(1, n), m, n, k);
+        return Tensor.Own(c, new Shape(m, n));
+    }
+
+    private static Tensor WithWeight<T>(Tensor x, Tensor w, bool transposed, Tensor? bias, Shape resultShape)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var (rows, inner) = (x.Shape.LeadingCount, x.Shape.Last);
+        var options = default(GemmOptions);
+        var packed = PackedWeights.For<T>(w, transposed, options.ResolvedWidth);
+        var c = GC.AllocateUninitializedArray<T>(resultShape.ElementCount);
+        fixed (T* px = x.Span<T>(), pc = c)
+        {
+            var a = new MatrixView<T>(px, rows, inner, inner, 1);
+            // The packed weight stands in for B; the view only carries its shape.
+            var b = new MatrixView<T>(null, packed.Rows, packed.Cols, 0, 0);
+            Engine.Run(a, b, packed, pc, packed.Cols, bias is null ? default : bias.Span<T>(), accumulate: false, options);
+        }
+        return Tensor.Own(c, resultShape);
+    }
+
+    private static Tensor TransposeMultiply<T>(Tensor dy, Tensor x)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var (r, n, k) = (dy.Shape.LeadingCount, dy.Shape.Last, x.Shape.Last);
+        var c = GC.AllocateUninitializedArray<T>(n * k);
+        Engine.TransposeMultiply<T>(dy.Span<T>(), Math.Max(1, n), x.Span<T>(), Math.Max(1, k), c, Math.Max(1, k), n, k, r);
+        return Tensor.Own(c, new Shape(n, k));
     }
 }

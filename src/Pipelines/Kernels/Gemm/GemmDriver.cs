@@ -1,0 +1,209 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Pipelines.Kernels.Gemm;
+
+/// <summary>
+/// The BLIS loop nest: for each reduction block pc, pack B (unless it is pre-packed); for each row block ic,
+/// pack A; then for each column panel and each row tile, run the micro-kernel. Threads take disjoint row or
+/// column ranges of C, never parts of the reduction, and every element is the same chain of fused
+/// multiply-adds in p order whatever the blocking, so results are bitwise independent of threads and batch size.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    /// <summary>Below about 4 MFLOP (tens of microseconds) a product stays on the calling thread.</summary>
+    private const long ParallelFlops = 1L << 22;
+
+    public static void Run<T>(in GemmProblem<T> problem, VectorWidth width, int threads)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var blocks = BlockSizes.For<T>(width);
+        var wide = blocks.Vectors == 4;
+        switch (width)
+        {
+            case VectorWidth.Vector512:
+                Run<Vector512Ops<T>, Vector512<T>, T, Four>(problem, blocks, threads);
+                break;
+            case VectorWidth.Vector256 when wide:
+                Run<Vector256Ops<T>, Vector256<T>, T, Four>(problem, blocks, threads);
+                break;
+            case VectorWidth.Vector256:
+                Run<Vector256Ops<T>, Vector256<T>, T, Two>(problem, blocks, threads);
+                break;
+            case VectorWidth.Vector128 when wide:
+                Run<Vector128Ops<T>, Vector128<T>, T, Four>(problem, blocks, threads);
+                break;
+            case VectorWidth.Vector128:
+                Run<Vector128Ops<T>, Vector128<T>, T, Two>(problem, blocks, threads);
+                break;
+            case VectorWidth.Scalar when wide:
+                Run<ScalarOps<T>, T, T, Four>(problem, blocks, threads);
+                break;
+            default:
+                Run<ScalarOps<T>, T, T, Two>(problem, blocks, threads);
+                break;
+        }
+    }
+
+    private static void Run<TOps, TVector, T, TVectors>(GemmProblem<T> problem, BlockSizes blocks, int threads)
+        where TOps : IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TVectors : IConstant
+    {
+        var (m, n, k) = (problem.A.Rows, problem.B.Cols, problem.A.Cols);
+        if (m == 0 || n == 0)
+            return;
+        if (k == 0)
+        {
+            InitializeWithoutProduct(problem);
+            return;
+        }
+        var rowTiles = (m + blocks.Mr - 1) / blocks.Mr;
+        var panels = (n + blocks.Nr - 1) / blocks.Nr;
+        var splitRows = rowTiles >= panels;
+        var parts = threads > 1 && 2L * m * n * k >= ParallelFlops ? Math.Min(threads, splitRows ? rowTiles : panels) : 1;
+        if (parts == 1)
+        {
+            Sequential<TOps, TVector, T, TVectors>(problem, blocks, 0, m, 0, panels);
+            return;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            if (splitRows)
+            {
+                var first = (int)((long)rowTiles * part / parts) * blocks.Mr;
+                var end = Math.Min(m, (int)((long)rowTiles * (part + 1) / parts) * blocks.Mr);
+                Sequential<TOps, TVector, T, TVectors>(problem, blocks, first, end, 0, panels);
+            }
+            else
+            {
+                Sequential<TOps, TVector, T, TVectors>(problem, blocks, 0, m, (int)((long)panels * part / parts), (int)((long)panels * (part + 1) / parts));
+            }
+        });
+    }
+
+    /// <summary>The loop nest over rows [rowStart, rowEnd) and column panels [panelStart, panelEnd) of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sequential<TOps, TVector, T, TVectors>(GemmProblem<T> problem, BlockSizes blocks, int rowStart, int rowEnd, int panelStart, int panelEnd)
+        where TOps : IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TVectors : IConstant
+    {
+        var (mr, nr, kcMax, mcMax) = (blocks.Mr, blocks.Nr, blocks.Kc, blocks.Mc);
+        var (n, k) = (problem.B.Cols, problem.A.Cols);
+        var packedA = Workspace.Get<T>(0, (long)mcMax * kcMax);
+        var packedB = problem.PackedB is null ? Workspace.Get<T>(1, (long)kcMax * (panelEnd - panelStart) * nr) : null;
+        var tile = stackalloc T[BlockSizes.MaxRows * nr];
+        var zeros = ZeroRow<T>.Data;
+        for (var pc = 0; pc < k; pc += kcMax)
+        {
+            var kc = Math.Min(kcMax, k - pc);
+            T* panelBase;
+            nint panelStride;
+            if (problem.PackedB is { } prepacked)
+            {
+                panelStride = (nint)k * nr;
+                panelBase = prepacked.Data + ((nint)pc * nr);
+            }
+            else
+            {
+                panelStride = (nint)kc * nr;
+                Packing.PackB(problem.B, pc, kc, nr, panelStart, panelEnd, packedB, panelStride);
+                panelBase = packedB - (panelStart * panelStride);
+            }
+            for (var ic = rowStart; ic < rowEnd; ic += mcMax)
+            {
+                var mc = Math.Min(mcMax, rowEnd - ic);
+                Packing.PackA(problem.A, ic, mc, pc, kc, mr, packedA);
+                for (var panel = panelStart; panel < panelEnd; panel++)
+                {
+                    var b = panelBase + (panel * panelStride);
+                    var cols = Math.Min(nr, n - (panel * nr));
+                    for (var ir = 0; ir < mc; ir += mr)
+                    {
+                        var rows = Math.Min(mr, mc - ir);
+                        var a = packedA + ((nint)ir * kc);
+                        var c = problem.C + ((ic + ir) * problem.Ldc) + (panel * nr);
+                        // Accumulators start from C once it holds a partial sum (or on accumulate), else from the bias or zero.
+                        var continues = pc > 0 || problem.Epilogue == Epilogue.Accumulate;
+                        var init = continues ? c : problem.Epilogue == Epilogue.AddBias ? problem.Bias + (panel * nr) : zeros;
+                        var initStride = continues ? problem.Ldc : 0;
+                        if (cols == nr)
+                        {
+                            Kernel<TOps, TVector, T, TVectors>(rows, kc, a, mr, b, c, problem.Ldc, init, initStride);
+                            continue;
+                        }
+                        // A right-edge tile: run the full-width kernel on a scratch tile, then keep the valid columns.
+                        for (var r = 0; r < rows; r++)
+                        {
+                            new ReadOnlySpan<T>(init + (r * initStride), cols).CopyTo(new Span<T>(tile + (r * nr), cols));
+                            new Span<T>(tile + (r * nr) + cols, nr - cols).Clear();
+                        }
+                        Kernel<TOps, TVector, T, TVectors>(rows, kc, a, mr, b, tile, nr, tile, nr);
+                        for (var r = 0; r < rows; r++)
+                            new ReadOnlySpan<T>(tile + (r * nr), cols).CopyTo(new Span<T>(c + (r * problem.Ldc), cols));
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel<TOps, TVector, T, TVectors>(int rows, int kc, T* a, nint mr, T* b, T* c, nint ldc, T* init, nint initStride)
+        where TOps : IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TVectors : IConstant
+    {
+        switch (rows)
+        {
+            case 6:
+                MicroKernel<TOps, TVector, T, Six, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                break;
+            case 5:
+                MicroKernel<TOps, TVector, T, Five, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                break;
+            case 4:
+                MicroKernel<TOps, TVector, T, Four, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                break;
+            case 3:
+                MicroKernel<TOps, TVector, T, Three, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                break;
+            case 2:
+                MicroKernel<TOps, TVector, T, Two, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                break;
+            default:
+                MicroKernel<TOps, TVector, T, One, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                break;
+        }
+    }
+
+    /// <summary>An empty reduction: C is zero, the bias, or unchanged.</summary>
+    private static void InitializeWithoutProduct<T>(in GemmProblem<T> problem)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (problem.Epilogue == Epilogue.Accumulate)
+            return;
+        var n = problem.B.Cols;
+        for (var i = 0; i < problem.A.Rows; i++)
+        {
+            var row = new Span<T>(problem.C + (i * problem.Ldc), n);
+            if (problem.Epilogue == Epilogue.AddBias)
+                new ReadOnlySpan<T>(problem.Bias, n).CopyTo(row);
+            else
+                row.Clear();
+        }
+    }
+
+    /// <summary>A pinned row of zeros as wide as any register tile, the start of every accumulator in an overwrite.</summary>
+    private static class ZeroRow<T>
+        where T : unmanaged
+    {
+        private static readonly T[] Storage = GC.AllocateArray<T>(Vector512<byte>.Count * 4, pinned: true);
+
+        public static T* Data => (T*)Unsafe.AsPointer(ref Storage[0]);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Pipelines.Kernels.Gemm;
+
+/// <summary>How to run one product: a thread count (default <see cref="ThreadBudget.MaxThreads"/>) and a vector width (default the widest the machine accelerates).</summary>
+public readonly record struct GemmOptions(int? Threads = null, VectorWidth? Width = null)
+{
+    internal int ResolvedThreads => Threads is { } t
+        ? t >= 1 ? t : throw new ArgumentOutOfRangeException(nameof(Threads), t, "A product needs at least one thread.")
+        : ThreadBudget.MaxThreads;
+
+    internal VectorWidth ResolvedWidth => Width is { } w
+        ? w <= VectorWidths.Best ? w : throw new ArgumentOutOfRangeException(nameof(Width), w, $"This machine runs vector widths up to {VectorWidths.Best}.")
+        : VectorWidths.Best;
+}

@@ -1,0 +1,71 @@
+namespace Pipelines.Kernels.Gemm;
+
+/// <summary>
+/// Copies blocks of A and B into the order the micro-kernel reads them, padding partial panels with zeros.
+/// A panel: for each p, Mr consecutive row values. B panel: for each p, Nr consecutive column values.
+/// </summary>
+internal static unsafe class Packing
+{
+    /// <summary>Rows [i0, i0+mc) × columns [p0, p0+kc) of A as ⌈mc/mr⌉ panels of kc × mr.</summary>
+    public static void PackA<T>(MatrixView<T> a, int i0, int mc, int p0, int kc, int mr, T* destination)
+        where T : unmanaged
+    {
+        for (var panel = 0; panel < mc; panel += mr)
+        {
+            var rows = Math.Min(mr, mc - panel);
+            var output = destination + ((nint)panel * kc);
+            for (var r = 0; r < mr; r++)
+            {
+                if (r >= rows)
+                {
+                    for (var p = 0; p < kc; p++)
+                        output[((nint)p * mr) + r] = default;
+                    continue;
+                }
+                var source = a.Data + ((i0 + panel + r) * a.RowStride) + (p0 * a.ColStride);
+                var step = a.ColStride;
+                for (var p = 0; p < kc; p++)
+                    output[((nint)p * mr) + r] = source[p * step];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows [p0, p0+kc) of B for the column panels [firstPanel, endPanel), each kc × nr, the first at
+    /// <paramref name="destination"/> and the next <paramref name="panelStride"/> elements later.
+    /// </summary>
+    public static void PackB<T>(MatrixView<T> b, int p0, int kc, int nr, int firstPanel, int endPanel, T* destination, nint panelStride)
+        where T : unmanaged
+    {
+        for (var panel = firstPanel; panel < endPanel; panel++)
+        {
+            var j0 = panel * nr;
+            var cols = Math.Min(nr, b.Cols - j0);
+            var output = destination + ((panel - firstPanel) * panelStride);
+            if (b.ColStride == 1)
+            {
+                for (var p = 0; p < kc; p++)
+                {
+                    var row = output + ((nint)p * nr);
+                    new ReadOnlySpan<T>(b.Data + ((p0 + p) * b.RowStride) + j0, cols).CopyTo(new Span<T>(row, cols));
+                    new Span<T>(row + cols, nr - cols).Clear();
+                }
+                continue;
+            }
+            // Column-strided B (a transposed weight): read each column contiguously along p.
+            for (var j = 0; j < nr; j++)
+            {
+                if (j >= cols)
+                {
+                    for (var p = 0; p < kc; p++)
+                        output[((nint)p * nr) + j] = default;
+                    continue;
+                }
+                var source = b.Data + ((j0 + j) * b.ColStride) + (p0 * b.RowStride);
+                var step = b.RowStride;
+                for (var p = 0; p < kc; p++)
+                    output[((nint)p * nr) + j] = source[p * step];
+            }
+        }
+    }
+}
