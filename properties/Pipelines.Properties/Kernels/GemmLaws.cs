@@ -1,0 +1,131 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Pipelines.Kernels.Gemm;
+
+namespace Pipelines.Properties.Kernels;
+
+[Properties(Arbitrary = [typeof(GemmArbitraries)], MaxTest = 150)]
+public sealed class GemmLaws
+{
+    [Property]
+    public Property Float32_products_equal_the_reference_within_a_K_scaled_tolerance(GemmCase c) =>
+        MatchesReference<float>(c, 2e-6).Label(c.ToString());
+
+    [Property]
+    public Property Float64_products_equal_the_reference_within_a_K_scaled_tolerance(GemmCase c) =>
+        MatchesReference<double>(c, 4e-15).Label(c.ToString());
+
+    [Property]
+    public Property Every_vector_width_gives_the_same_bits(GemmCase c)
+    {
+        var results = VectorWidths.Available.Select(width => Compute<float>(c, new GemmOptions(Threads: 1, Width: width))).ToList();
+        return results.All(r => r.SequenceEqual(results[0])).Label($"{c}; widths {string.Join(", ", VectorWidths.Available)}");
+    }
+
+    /// <summary>Cases grown past the 4 MFLOP threshold below which products stay on one thread, keeping their edge remainders.</summary>
+    [Property(MaxTest = 25)]
+    public Property Thread_count_leaves_the_result_bitwise_unchanged(GemmCase c)
+    {
+        var big = c with { M = 200 + (7 * c.M), N = 60 + (3 * c.N), K = 250 + c.K };
+        var one = Compute<float>(big, new GemmOptions(Threads: 1));
+        return new[] { 2, 3, 7 }.All(t => Compute<float>(big, new GemmOptions(Threads: t)).SequenceEqual(one)).Label(big.ToString());
+    }
+
+    [Property]
+    public Property Row_i_does_not_depend_on_the_other_rows(GemmCase c, PositiveInt split)
+    {
+        if (c.Product == Product.TransposeMultiply || c.M < 2)
+            return true.ToProperty();
+        var whole = Compute<float>(c);
+        var top = (split.Get % (c.M - 1)) + 1;
+        var a = c.A<float>();
+        var upper = c with { M = top };
+        var lower = c with { M = c.M - top };
+        var first = Compute<float>(upper, default, a[..(top * c.Lda)]);
+        var second = Compute<float>(lower, default, a[(top * c.Lda)..]);
+        return whole.SequenceEqual(first.Concat(second)).Label($"{c} split at row {top}");
+    }
+
+    [Property]
+    public Property Transposing_the_product_swaps_and_transposes_the_factors(GemmCase c)
+    {
+        // (A·B)ᵀ = Bᵀ·Aᵀ: compute C = A·B with Multiply and Cᵀ = Bᵀ·Aᵀ with TransposeMultiply on the same storage.
+        var square = c with { Product = Product.Multiply, Pad = 0 };
+        var a = square.A<double>();
+        var b = square.B<double>();
+        var ab = new double[square.M * square.N];
+        Gemm.Multiply<double>(a, Math.Max(1, square.K), b, Math.Max(1, square.N), ab, Math.Max(1, square.N), square.M, square.N, square.K);
+        var btat = new double[square.N * square.M];
+        Gemm.TransposeMultiply<double>(b, Math.Max(1, square.N), a.Length == 0 ? a : Transpose(a, square.M, square.K), Math.Max(1, square.M), btat, Math.Max(1, square.M), square.N, square.M, square.K);
+        var ok = Enumerable.Range(0, square.M).All(i => Enumerable.Range(0, square.N).All(j =>
+            Math.Abs(ab[(i * square.N) + j] - btat[(j * square.M) + i]) <= 1e-13 * (square.K + 1)));
+        return ok.Label(square.ToString());
+    }
+
+    [Property]
+    public Property Accumulating_equals_adding_afterwards(GemmCase c)
+    {
+        var start = c.C<double>();
+        var accumulated = (double[])start.Clone();
+        c.Run(c.A<double>(), c.B<double>(), accumulated, accumulate: true);
+        var product = Compute<double>(c);
+        var ok = Enumerable.Range(0, c.M).All(i => Enumerable.Range(0, c.N).All(j =>
+            Math.Abs(accumulated[(i * c.Ldc) + j] - (start[(i * c.Ldc) + j] + product[(i * c.Ldc) + j])) <= 1e-14 * (c.K + 2)));
+        return ok.Label(c.ToString());
+    }
+
+    [Property]
+    public Property The_bias_epilogue_adds_the_bias_to_every_row(GemmCase c)
+    {
+        var bias = c.Bias<double>();
+        var withBias = new double[c.M * c.Ldc];
+        c.Run(c.A<double>(), c.B<double>(), withBias, bias);
+        var product = Compute<double>(c);
+        var ok = Enumerable.Range(0, c.M).All(i => Enumerable.Range(0, c.N).All(j =>
+            Math.Abs(withBias[(i * c.Ldc) + j] - (bias[j] + product[(i * c.Ldc) + j])) <= 1e-14 * (c.K + 2)));
+        return ok.Label(c.ToString());
+    }
+
+    [Property]
+    public Property Padding_between_rows_of_C_is_never_written(GemmCase c)
+    {
+        var padded = c with { Pad = 3 };
+        var output = Enumerable.Repeat(float.NaN, padded.M * padded.Ldc).ToArray();
+        padded.Run(padded.A<float>(), padded.B<float>(), output);
+        var untouched = Enumerable.Range(0, padded.M).All(i => Enumerable.Range(padded.N, 3).All(j => float.IsNaN(output[(i * padded.Ldc) + j])));
+        return untouched.Label(padded.ToString());
+    }
+
+    private static bool MatchesReference<T>(GemmCase c, double epsilon)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var a = c.A<T>();
+        var b = c.B<T>();
+        var ours = Compute<T>(c, default, a);
+        var (ad, bd) = (a.Select(v => double.CreateChecked(v)).ToArray(), b.Select(v => double.CreateChecked(v)).ToArray());
+        var reference = ReferenceGemm.Multiply(c.M, c.N, c.K, (i, p) => c.OpA(ad, i, p), (p, j) => c.OpB(bd, p, j));
+        var tolerance = epsilon * Math.Sqrt(c.K + 1) * 4;
+        return Enumerable.Range(0, c.M).All(i => Enumerable.Range(0, c.N).All(j =>
+            Math.Abs(double.CreateChecked(ours[(i * c.Ldc) + j]) - reference[(i * c.N) + j]) <= tolerance * (1 + Math.Sqrt(c.K))));
+    }
+
+    private static T[] Compute<T>(GemmCase c, GemmOptions options = default, T[]? a = null)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var output = new T[Math.Max(0, c.M * c.Ldc)];
+        c.Run(a ?? c.A<T>(), c.B<T>(), output, options: options);
+        return output;
+    }
+
+    private static double[] Transpose(double[] matrix, int rows, int cols)
+    {
+        var result = new double[matrix.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var col = 0; col < cols; col++)
+                result[(col * rows) + r] = matrix[(r * cols) + col];
+        }
+        return result;
+    }
+}
