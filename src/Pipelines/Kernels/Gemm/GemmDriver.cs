@@ -94,7 +94,8 @@ internal static unsafe class GemmDriver
     {
         var (mr, nr, kcMax, mcMax) = (blocks.Mr, blocks.Nr, blocks.Kc, blocks.Mc);
         var (n, k) = (problem.B.Cols, problem.A.Cols);
-        var packedA = Workspace.Get<T>(0, (long)mcMax * kcMax);
+        var inPlaceA = problem.A.ColStride == 1;
+        var packedA = inPlaceA ? null : Workspace.Get<T>(0, (long)mcMax * kcMax);
         var packedB = problem.PackedB is null ? Workspace.Get<T>(1, (long)kcMax * (panelEnd - panelStart) * nr) : null;
         var tile = stackalloc T[BlockSizes.MaxRows * nr];
         var zeros = ZeroRow<T>.Data;
@@ -117,7 +118,20 @@ internal static unsafe class GemmDriver
             for (var ic = rowStart; ic < rowEnd; ic += mcMax)
             {
                 var mc = Math.Min(mcMax, rowEnd - ic);
-                Packing.PackA(problem.A, ic, mc, pc, kc, mr, packedA);
+                // A row-major A is read in place (its rows are contiguous along p); any other layout is packed.
+                T* aBlock;
+                nint aRowStride, aColStride;
+                if (inPlaceA)
+                {
+                    (aRowStride, aColStride) = (problem.A.RowStride, 1);
+                    aBlock = problem.A.Data + (ic * aRowStride) + pc;
+                }
+                else
+                {
+                    (aRowStride, aColStride) = (1, mr);
+                    Packing.PackA(problem.A, ic, mc, pc, kc, mr, packedA);
+                    aBlock = packedA;
+                }
                 for (var panel = panelStart; panel < panelEnd; panel++)
                 {
                     var b = panelBase + (panel * panelStride);
@@ -125,7 +139,7 @@ internal static unsafe class GemmDriver
                     for (var ir = 0; ir < mc; ir += mr)
                     {
                         var rows = Math.Min(mr, mc - ir);
-                        var a = packedA + ((nint)ir * kc);
+                        var a = aBlock + (ir * (inPlaceA ? aRowStride : kc));
                         var c = problem.C + ((ic + ir) * problem.Ldc) + (panel * nr);
                         // Accumulators start from C once it holds a partial sum (or on accumulate), else from the bias or zero.
                         var continues = pc > 0 || problem.Epilogue == Epilogue.Accumulate;
@@ -133,7 +147,7 @@ internal static unsafe class GemmDriver
                         var initStride = continues ? problem.Ldc : 0;
                         if (cols == nr)
                         {
-                            Kernel<TOps, TVector, T, TVectors>(rows, kc, a, mr, b, c, problem.Ldc, init, initStride);
+                            Kernel<TOps, TVector, T, TVectors>(rows, kc, a, aRowStride, aColStride, b, c, problem.Ldc, init, initStride);
                             continue;
                         }
                         // A right-edge tile: run the full-width kernel on a scratch tile, then keep the valid columns.
@@ -142,7 +156,7 @@ internal static unsafe class GemmDriver
                             new ReadOnlySpan<T>(init + (r * initStride), cols).CopyTo(new Span<T>(tile + (r * nr), cols));
                             new Span<T>(tile + (r * nr) + cols, nr - cols).Clear();
                         }
-                        Kernel<TOps, TVector, T, TVectors>(rows, kc, a, mr, b, tile, nr, tile, nr);
+                        Kernel<TOps, TVector, T, TVectors>(rows, kc, a, aRowStride, aColStride, b, tile, nr, tile, nr);
                         for (var r = 0; r < rows; r++)
                             new ReadOnlySpan<T>(tile + (r * nr), cols).CopyTo(new Span<T>(c + (r * problem.Ldc), cols));
                     }
@@ -152,7 +166,7 @@ internal static unsafe class GemmDriver
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel<TOps, TVector, T, TVectors>(int rows, int kc, T* a, nint mr, T* b, T* c, nint ldc, T* init, nint initStride)
+    private static void Kernel<TOps, TVector, T, TVectors>(int rows, int kc, T* a, nint aRowStride, nint aColStride, T* b, T* c, nint ldc, T* init, nint initStride)
         where TOps : IVectorOps<TVector, T>
         where TVector : struct
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -161,22 +175,22 @@ internal static unsafe class GemmDriver
         switch (rows)
         {
             case 6:
-                MicroKernel<TOps, TVector, T, Six, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                MicroKernel<TOps, TVector, T, Six, TVectors>.Run(kc, a, aRowStride, aColStride, b, c, ldc, init, initStride);
                 break;
             case 5:
-                MicroKernel<TOps, TVector, T, Five, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                MicroKernel<TOps, TVector, T, Five, TVectors>.Run(kc, a, aRowStride, aColStride, b, c, ldc, init, initStride);
                 break;
             case 4:
-                MicroKernel<TOps, TVector, T, Four, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                MicroKernel<TOps, TVector, T, Four, TVectors>.Run(kc, a, aRowStride, aColStride, b, c, ldc, init, initStride);
                 break;
             case 3:
-                MicroKernel<TOps, TVector, T, Three, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                MicroKernel<TOps, TVector, T, Three, TVectors>.Run(kc, a, aRowStride, aColStride, b, c, ldc, init, initStride);
                 break;
             case 2:
-                MicroKernel<TOps, TVector, T, Two, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                MicroKernel<TOps, TVector, T, Two, TVectors>.Run(kc, a, aRowStride, aColStride, b, c, ldc, init, initStride);
                 break;
             default:
-                MicroKernel<TOps, TVector, T, One, TVectors>.Run(kc, a, mr, b, c, ldc, init, initStride);
+                MicroKernel<TOps, TVector, T, One, TVectors>.Run(kc, a, aRowStride, aColStride, b, c, ldc, init, initStride);
                 break;
         }
     }

@@ -9,7 +9,7 @@ namespace Pipelines.Kernels.Gemm;
 /// <typeparamref name="TRows"/> and <typeparamref name="TVectors"/> are compile-time constants: the JIT
 /// specialises this method for each pair and drops the unused accumulators, so the full 6×4 tile
 /// (32-register machines), the 6×2 tile (16-register machines) and the edge tiles of fewer rows are one
-/// source. The body is unrolled by hand because accumulators must be plain locals to live in registers.
+/// source. A is either a packed panel or a row-major block read in place (strides say which). The body is unrolled by hand because accumulators must be plain locals to live in registers.
 /// </summary>
 internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
     where TOps : IVectorOps<TVector, T>
@@ -19,15 +19,16 @@ internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
     where TVectors : IConstant
 {
     /// <param name="kc">Length of the reduction.</param>
-    /// <param name="a">Packed A panel: for each p, <paramref name="mr"/> consecutive row values.</param>
-    /// <param name="mr">Row stride of the packed A panel (the blocking's MR).</param>
+    /// <param name="a">Element (0, 0) of the A tile: element (r, p) is at <c>a[r·aRowStride + p·aColStride]</c>.</param>
+    /// <param name="aRowStride">1 for a packed panel; the leading dimension for a row-major A read in place.</param>
+    /// <param name="aColStride">MR for a packed panel; 1 for a row-major A read in place.</param>
     /// <param name="b">Packed B panel: for each p, NR = TVectors × lanes consecutive column values.</param>
     /// <param name="c">Top-left element of the C tile.</param>
     /// <param name="ldc">Row stride of C.</param>
     /// <param name="init">Where the accumulators start: C itself, a bias row (stride 0) or a zero row.</param>
     /// <param name="initStride">Row stride of <paramref name="init"/>.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, T* a, nint mr, T* b, T* c, nint ldc, T* init, nint initStride)
+    public static void Run(int kc, T* a, nint aRowStride, nint aColStride, T* b, T* c, nint ldc, T* init, nint initStride)
     {
         var w = (nint)TOps.Count;
         var nr = w * TVectors.Value;
@@ -103,7 +104,7 @@ internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
 
             if (TRows.Value > 1)
             {
-                var a1 = TOps.Broadcast(a[1]);
+                var a1 = TOps.Broadcast(a[aRowStride]);
                 c10 = TOps.MultiplyAdd(a1, b0, c10);
                 if (TVectors.Value > 1)
                     c11 = TOps.MultiplyAdd(a1, b1, c11);
@@ -115,7 +116,7 @@ internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
 
             if (TRows.Value > 2)
             {
-                var a2 = TOps.Broadcast(a[2]);
+                var a2 = TOps.Broadcast(a[2 * aRowStride]);
                 c20 = TOps.MultiplyAdd(a2, b0, c20);
                 if (TVectors.Value > 1)
                     c21 = TOps.MultiplyAdd(a2, b1, c21);
@@ -127,7 +128,7 @@ internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
 
             if (TRows.Value > 3)
             {
-                var a3 = TOps.Broadcast(a[3]);
+                var a3 = TOps.Broadcast(a[3 * aRowStride]);
                 c30 = TOps.MultiplyAdd(a3, b0, c30);
                 if (TVectors.Value > 1)
                     c31 = TOps.MultiplyAdd(a3, b1, c31);
@@ -139,7 +140,7 @@ internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
 
             if (TRows.Value > 4)
             {
-                var a4 = TOps.Broadcast(a[4]);
+                var a4 = TOps.Broadcast(a[4 * aRowStride]);
                 c40 = TOps.MultiplyAdd(a4, b0, c40);
                 if (TVectors.Value > 1)
                     c41 = TOps.MultiplyAdd(a4, b1, c41);
@@ -151,7 +152,7 @@ internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
 
             if (TRows.Value > 5)
             {
-                var a5 = TOps.Broadcast(a[5]);
+                var a5 = TOps.Broadcast(a[5 * aRowStride]);
                 c50 = TOps.MultiplyAdd(a5, b0, c50);
                 if (TVectors.Value > 1)
                     c51 = TOps.MultiplyAdd(a5, b1, c51);
@@ -160,7 +161,7 @@ internal static unsafe class MicroKernel<TOps, TVector, T, TRows, TVectors>
                 if (TVectors.Value > 3)
                     c53 = TOps.MultiplyAdd(a5, b3, c53);
             }
-            a += mr;
+            a += aColStride;
             b += nr;
         }
 

@@ -1,12 +1,16 @@
+using System.Runtime.CompilerServices;
+
 namespace Pipelines.Kernels.Gemm;
 
 /// <summary>
 /// Copies blocks of A and B into the order the micro-kernel reads them, padding partial panels with zeros.
 /// A panel: for each p, Mr consecutive row values. B panel: for each p, Nr consecutive column values.
+/// Optimised from the first call: a large product may run only a few times, too few for tiered JIT to promote a loop.
 /// </summary>
 internal static unsafe class Packing
 {
     /// <summary>Rows [i0, i0+mc) × columns [p0, p0+kc) of A as ⌈mc/mr⌉ panels of kc × mr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(MatrixView<T> a, int i0, int mc, int p0, int kc, int mr, T* destination)
         where T : unmanaged
     {
@@ -34,6 +38,7 @@ internal static unsafe class Packing
     /// Rows [p0, p0+kc) of B for the column panels [firstPanel, endPanel), each kc × nr, the first at
     /// <paramref name="destination"/> and the next <paramref name="panelStride"/> elements later.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<T>(MatrixView<T> b, int p0, int kc, int nr, int firstPanel, int endPanel, T* destination, nint panelStride)
         where T : unmanaged
     {

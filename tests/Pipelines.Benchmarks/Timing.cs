@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace Pipelines.Benchmarks;
+
+/// <summary>The comparison's clock: calls batched to at least 2 ms per sample, then the median of up to a second of samples.</summary>
+internal static class Timing
+{
+    public static double MedianMicroseconds(Action action, double budgetSeconds = 1.0, int minSamples = 7)
+    {
+        action();
+        var once = Stopwatch.StartNew();
+        action();
+        var inner = Math.Max(1, (int)(0.002 / Math.Max(once.Elapsed.TotalSeconds, 1e-7)));
+        var samples = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (samples.Count < minSamples || (total.Elapsed.TotalSeconds < budgetSeconds && samples.Count < 200))
+        {
+            var sample = Stopwatch.StartNew();
+            for (var i = 0; i < inner; i++)
+                action();
+            samples.Add(sample.Elapsed.TotalMicroseconds / inner);
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+}
