@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Pipelines.Tensors;
 
 public sealed partial class Tensor
@@ -48,27 +50,30 @@ public sealed partial class Tensor
         var extent = dims[a];
         var inner = new Shape(dims[(a + 1)..]).ElementCount;
         var sums = new double[outer * inner];
-        var source = ToFloat64Span();
+        var widened = DType == DType.Float32 ? new double[inner] : null;
         for (var o = 0; o < outer; o++)
         {
+            // Whole rows at a time, widened to double one row at a time: each output element still adds its inputs in index order.
             var row = sums.AsSpan(o * inner, inner);
             for (var e = 0; e < extent; e++)
             {
-                var slice = source.Slice(((o * extent) + e) * inner, inner);
-                for (var i = 0; i < inner; i++)
-                    row[i] += slice[i];
+                var start = ((o * extent) + e) * inner;
+                if (widened is null)
+                {
+                    TensorPrimitives.Add(row, Span<double>().Slice(start, inner), row);
+                }
+                else
+                {
+                    TensorPrimitives.ConvertChecked<float, double>(Span<float>().Slice(start, inner), widened);
+                    TensorPrimitives.Add(row, widened, row);
+                }
             }
         }
         if (divideByCount)
-        {
-            for (var i = 0; i < sums.Length; i++)
-                sums[i] /= extent;
-        }
+            TensorPrimitives.Divide(sums, extent, sums);
         var shape = keepDim
             ? new Shape([.. dims[..a], 1, .. dims[(a + 1)..]])
             : new Shape([.. dims[..a], .. dims[(a + 1)..]]);
         return new Tensor(sums, 0, shape).To(DType);
     }
-
-    private ReadOnlySpan<double> ToFloat64Span() => DType == DType.Float64 ? Span<double>() : To(DType.Float64).Span<double>();
 }

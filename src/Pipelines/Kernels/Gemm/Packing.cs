@@ -18,18 +18,16 @@ internal static unsafe class Packing
         {
             var rows = Math.Min(mr, mc - panel);
             var output = destination + ((nint)panel * kc);
-            for (var r = 0; r < mr; r++)
+            var source = a.Data + ((i0 + panel) * a.RowStride) + (p0 * a.ColStride);
+            for (var p = 0; p < kc; p++)
             {
-                if (r >= rows)
-                {
-                    for (var p = 0; p < kc; p++)
-                        output[((nint)p * mr) + r] = default;
-                    continue;
-                }
-                var source = a.Data + ((i0 + panel + r) * a.RowStride) + (p0 * a.ColStride);
-                var step = a.ColStride;
-                for (var p = 0; p < kc; p++)
-                    output[((nint)p * mr) + r] = source[p * step];
+                // For A = dYᵀ (unit row stride) the mr values of one p are adjacent in memory.
+                var column = source + (p * a.ColStride);
+                var row = output + ((nint)p * mr);
+                for (var r = 0; r < rows; r++)
+                    row[r] = column[r * a.RowStride];
+                for (var r = rows; r < mr; r++)
+                    row[r] = default;
             }
         }
     }
@@ -57,19 +55,20 @@ internal static unsafe class Packing
                 }
                 continue;
             }
-            // Column-strided B (a transposed weight): read each column contiguously along p.
-            for (var j = 0; j < nr; j++)
+            // Column-strided B (a transposed weight) is a transpose: take a few rows p at a time so that the
+            // output lines being filled stay in L1 while every column j is read contiguously along p.
+            const int chunk = 16;
+            for (var pStart = 0; pStart < kc; pStart += chunk)
             {
-                if (j >= cols)
+                var pEnd = Math.Min(kc, pStart + chunk);
+                for (var j = 0; j < cols; j++)
                 {
-                    for (var p = 0; p < kc; p++)
-                        output[((nint)p * nr) + j] = default;
-                    continue;
+                    var source = b.Data + ((j0 + j) * b.ColStride) + ((p0 + pStart) * b.RowStride);
+                    for (var p = pStart; p < pEnd; p++)
+                        output[((nint)p * nr) + j] = source[(p - pStart) * b.RowStride];
                 }
-                var source = b.Data + ((j0 + j) * b.ColStride) + (p0 * b.RowStride);
-                var step = b.RowStride;
-                for (var p = 0; p < kc; p++)
-                    output[((nint)p * nr) + j] = source[p * step];
+                for (var p = pStart; p < pEnd; p++)
+                    new Span<T>(output + ((nint)p * nr) + cols, nr - cols).Clear();
             }
         }
     }
