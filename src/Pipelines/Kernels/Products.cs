@@ -51,18 +51,30 @@ public static unsafe class Products
     private static Tensor WithWeight<T>(Tensor x, Tensor w, bool transposed, Tensor? bias, Shape resultShape)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var (rows, inner) = (x.Shape.LeadingCount, x.Shape.Last);
+        var c = GC.AllocateUninitializedArray<T>(resultShape.ElementCount);
+        WithWeightInto<T>(x.Span<T>(), x.Shape.LeadingCount, w, transposed, bias, c);
+        return Tensor.Own(c, resultShape);
+    }
+
+    /// <summary>
+    /// x[rows, k]·op(W) (+ bias) into <paramref name="c"/> with W's packed form cached beside it: the product a layer
+    /// runs, without the output allocation (the benchmarks time it against BLAS on preallocated outputs).
+    /// </summary>
+    internal static void WithWeightInto<T>(ReadOnlySpan<T> x, int rows, Tensor w, bool transposed, Tensor? bias, Span<T> c)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
         var options = default(GemmOptions);
         var packed = PackedWeights.For<T>(w, transposed, options.ResolvedWidth);
-        var c = GC.AllocateUninitializedArray<T>(resultShape.ElementCount);
-        fixed (T* px = x.Span<T>(), pc = c)
+        var inner = packed.Rows;
+        if (x.Length < (long)rows * inner || c.Length < (long)rows * packed.Cols)
+            throw new ArgumentException($"x must hold [{rows}, {inner}] and c [{rows}, {packed.Cols}] but they have {x.Length} and {c.Length} elements.");
+        fixed (T* px = x, pc = c)
         {
             var a = new MatrixView<T>(px, rows, inner, inner, 1);
             // The packed weight stands in for B; the view only carries its shape.
             var b = new MatrixView<T>(null, packed.Rows, packed.Cols, 0, 0);
             Engine.Run(a, b, packed, pc, packed.Cols, bias is null ? default : bias.Span<T>(), accumulate: false, options);
         }
-        return Tensor.Own(c, resultShape);
     }
 
     private static Tensor TransposeMultiply<T>(Tensor dy, Tensor x)
