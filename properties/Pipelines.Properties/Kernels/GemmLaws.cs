@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Pipelines.Kernels.Gemm;
+using Pipelines.Tensors;
 
 namespace Pipelines.Properties.Kernels;
 
@@ -57,7 +58,7 @@ public sealed class GemmLaws
         var ab = new double[square.M * square.N];
         Gemm.Multiply<double>(a, Math.Max(1, square.K), b, Math.Max(1, square.N), ab, Math.Max(1, square.N), square.M, square.N, square.K);
         var btat = new double[square.N * square.M];
-        Gemm.TransposeMultiply<double>(b, Math.Max(1, square.N), a.Length == 0 ? a : Transpose(a, square.M, square.K), Math.Max(1, square.M), btat, Math.Max(1, square.M), square.N, square.M, square.K);
+        Gemm.TransposeMultiply<double>(b, Math.Max(1, square.N), Tensor.FromSpan(a.AsSpan(0, square.M * square.K), new Shape(square.M, square.K)).Transpose().ToFloat64Array(), Math.Max(1, square.M), btat, Math.Max(1, square.M), square.N, square.M, square.K);
         var ok = Enumerable.Range(0, square.M).All(i => Enumerable.Range(0, square.N).All(j =>
             Math.Abs(ab[(i * square.N) + j] - btat[(j * square.M) + i]) <= 1e-13 * (square.K + 1)));
         return ok.Label(square.ToString());
@@ -116,16 +117,5 @@ public sealed class GemmLaws
         var output = new T[Math.Max(0, c.M * c.Ldc)];
         c.Run(a ?? c.A<T>(), c.B<T>(), output, options: options);
         return output;
-    }
-
-    private static double[] Transpose(double[] matrix, int rows, int cols)
-    {
-        var result = new double[matrix.Length];
-        for (var r = 0; r < rows; r++)
-        {
-            for (var col = 0; col < cols; col++)
-                result[(col * rows) + r] = matrix[(r * cols) + col];
-        }
-        return result;
     }
 }

@@ -43,7 +43,7 @@ public readonly struct Shape : IEquatable<Shape>
     public int this[int axis] => Dims[NormalizeAxis(axis)];
 
     /// <summary>Product of every extent but the last: the number of rows when the tensor is seen as 2-D.</summary>
-    public int LeadingCount => Rank == 0 ? 1 : Last == 0 ? CountOf(Dims[..^1]) : ElementCount / Last;
+    public int LeadingCount => Rank == 0 ? 1 : CountOf(Dims[..^1]);
 
     /// <summary>Extent of the last axis (1 for a scalar).</summary>
     public int Last => Rank == 0 ? 1 : Dims[^1];
