@@ -1,3 +1,4 @@
+using Pipelines.Layers.Functional;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -9,7 +10,7 @@ public sealed record ReLU : Layer
     public override string ToString() => "ReLU()";
 
     /// <inheritdoc/>
-    protected internal override Tensor Forward(Tensor x, string path) => Tensor.Maximum(x, Tensor.Scalar(0, x.DType));
+    protected internal override Tensor Forward(Tensor x, string path) => Activations.Relu(x);
 
     /// <inheritdoc/>
     protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) => [];

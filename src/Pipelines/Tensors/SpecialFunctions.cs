@@ -53,6 +53,23 @@ public static class SpecialFunctions
         return x;
     }
 
+    /// <summary>log(1 + x), accurate for tiny x where 1 + x rounds (Kahan's trick; .NET's LogP1 is log(x + 1)).</summary>
+    public static double Log1p(double x)
+    {
+        var u = 1 + x;
+        return u == 1 ? x : double.IsInfinity(u) ? u : Math.Log(u) * x / (u - 1);
+    }
+
+    /// <summary>eˣ − 1, accurate for tiny x (Kahan's trick; .NET's ExpM1 is exp(x) − 1).</summary>
+    public static double Expm1(double x)
+    {
+        var u = Math.Exp(x);
+        if (u == 1)
+            return x;
+        var um1 = u - 1;
+        return um1 == -1 || double.IsInfinity(u) ? um1 : um1 * x / Math.Log(u);
+    }
+
     /// <summary>The standard normal cumulative distribution Φ(x).</summary>
     public static double NormalCdf(double x) => 0.5 * Erfc(-x / Math.Sqrt(2));
 

@@ -1,0 +1,81 @@
+using Pipelines.Tensors;
+
+namespace Pipelines.Layers.Functional;
+
+public static partial class Activations
+{
+    /// <summary>
+    /// e^(x − max) / Σ e^(x − max) along <paramref name="axis"/> (default the last), so no input overflows.
+    /// Like <c>F.softmax(x, dim)</c>.
+    /// </summary>
+    public static Tensor Softmax(Tensor x, int axis = -1) => AlongAxis(x, axis, logarithm: false);
+
+    /// <summary>dx = y·(dy − Σ dy·y) along the axis, from the output y.</summary>
+    public static Tensor SoftmaxBackward(Tensor y, Tensor dy, int axis = -1) => BackwardAlongAxis(y, dy, axis, logarithm: false);
+
+    /// <summary>x − max − log Σ e^(x − max) along <paramref name="axis"/>. Like <c>F.log_softmax(x, dim)</c>.</summary>
+    public static Tensor LogSoftmax(Tensor x, int axis = -1) => AlongAxis(x, axis, logarithm: true);
+
+    /// <summary>dx = dy − e^y·Σ dy along the axis, from the output y.</summary>
+    public static Tensor LogSoftmaxBackward(Tensor y, Tensor dy, int axis = -1) => BackwardAlongAxis(y, dy, axis, logarithm: true);
+
+    private static Tensor AlongAxis(Tensor x, int axis, bool logarithm)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var (outer, extent, inner) = Split(x.Shape, axis);
+        var values = x.ToFloat64Array();
+        var result = new double[values.Length];
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                var start = (o * extent * inner) + i;
+                var max = double.NegativeInfinity;
+                for (var e = 0; e < extent; e++)
+                    max = Math.Max(max, values[start + (e * inner)]);
+                var sum = 0.0;
+                for (var e = 0; e < extent; e++)
+                    sum += Math.Exp(values[start + (e * inner)] - max);
+                var logSum = Math.Log(sum);
+                for (var e = 0; e < extent; e++)
+                {
+                    var shifted = values[start + (e * inner)] - max;
+                    result[start + (e * inner)] = logarithm ? shifted - logSum : Math.Exp(shifted) / sum;
+                }
+            }
+        }
+        return Tensor.FromSpan(result, x.Shape).To(x.DType);
+    }
+
+    private static Tensor BackwardAlongAxis(Tensor y, Tensor dy, int axis, bool logarithm)
+    {
+        RequireSameShape(logarithm ? "LogSoftmax" : "Softmax", y, dy);
+        var (outer, extent, inner) = Split(y.Shape, axis);
+        var (output, gradient) = (y.ToFloat64Array(), dy.ToFloat64Array());
+        var result = new double[output.Length];
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                var start = (o * extent * inner) + i;
+                var sum = 0.0;
+                for (var e = 0; e < extent; e++)
+                    sum += logarithm ? gradient[start + (e * inner)] : gradient[start + (e * inner)] * output[start + (e * inner)];
+                for (var e = 0; e < extent; e++)
+                {
+                    var at = start + (e * inner);
+                    result[at] = logarithm ? gradient[at] - (Math.Exp(output[at]) * sum) : output[at] * (gradient[at] - sum);
+                }
+            }
+        }
+        return Tensor.FromSpan(result, y.Shape).To(y.DType);
+    }
+
+    private static (int Outer, int Extent, int Inner) Split(Shape shape, int axis)
+    {
+        if (shape.Rank == 0)
+            throw new ArgumentException("Softmax needs a tensor with at least one axis but got a scalar.", nameof(shape));
+        var a = shape.NormalizeAxis(axis);
+        return (new Shape(shape.Dims[..a]).ElementCount, shape.Dims[a], new Shape(shape.Dims[(a + 1)..]).ElementCount);
+    }
+}
