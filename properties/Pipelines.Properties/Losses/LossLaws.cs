@@ -1,0 +1,89 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Pipelines.Losses;
+using Pipelines.Tensors;
+
+namespace Pipelines.Properties.Losses;
+
+/// <summary>A loss bound to a target, over inputs [rows, cols]; Split gives the same loss on a block of rows.</summary>
+public sealed record LossCase(string Name, int Rows, int Cols, int Seed, Reduction Reduction)
+{
+    private Key Key => new((ulong)Seed);
+
+    public Tensor Input() => Name switch
+    {
+        "bce" => Tensor.Uniform(Key.Fold(1), new Shape(Rows, Cols), 0.05, 0.95, DType.Float64),
+        _ => Tensor.Normal(Key.Fold(1), new Shape(Rows, Cols), 0, Name == "bce_logits" ? 20 : 2, DType.Float64),
+    };
+
+    public LossValue Evaluate(Tensor input, int firstRow = 0)
+    {
+        var rows = input.Shape[0];
+        var classes = Enumerable.Range(firstRow, rows).Select(r => (long)((uint)HashCode.Combine(Seed, r) % (uint)Cols)).ToArray();
+        var target = Tensor.Uniform(Key.Fold(2), new Shape(Rows, Cols), dtype: DType.Float64)[firstRow..(firstRow + rows)];
+        return Name switch
+        {
+            "mse" => Loss.MeanSquaredError(input, target, Reduction),
+            "l1" => Loss.L1(input, target, Reduction),
+            "huber" => Loss.Huber(input, target, 0.7, Reduction),
+            "cross_entropy" => Loss.CrossEntropy(input, classes, Reduction),
+            "cross_entropy_smooth" => Loss.CrossEntropy(input, classes, Reduction, labelSmoothing: 0.2),
+            "nll" => Loss.NegativeLogLikelihood(input, classes, Reduction),
+            "bce" => Loss.BinaryCrossEntropy(input, target, Reduction),
+            _ => Loss.BinaryCrossEntropyWithLogits(input, target, Reduction),
+        };
+    }
+
+    public override string ToString() => $"{Name} {Reduction} on [{Rows}, {Cols}], seed {Seed}";
+}
+
+public static class LossArbitraries
+{
+    public static Arbitrary<LossCase> Cases() =>
+        (from name in Gen.Elements("mse", "l1", "huber", "cross_entropy", "cross_entropy_smooth", "nll", "bce", "bce_logits")
+         from rows in Gen.Elements(1, 2, 3, 7)
+         from cols in Gen.Elements(1, 2, 5)
+         from reduction in Gen.Elements(Reduction.Mean, Reduction.Sum)
+         from seed in Gen.Choose(0, int.MaxValue)
+         select new LossCase(name, rows, cols, seed, reduction)).ToArbitrary();
+}
+
+[Properties(Arbitrary = [typeof(LossArbitraries)], MaxTest = 300)]
+public sealed class LossLaws
+{
+    [Property]
+    public Property Gradient_matches_float64_central_differences(LossCase c)
+    {
+        var input = c.Input();
+        var analytic = c.Evaluate(input).Gradient.ToFloat64Array();
+        var values = input.ToFloat64Array();
+        const double h = 1e-6;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var (plus, minus) = ((double[])values.Clone(), (double[])values.Clone());
+            plus[i] += h;
+            minus[i] -= h;
+            var numeric = (c.Evaluate(Tensor.FromSpan(plus, input.Shape)).Value - c.Evaluate(Tensor.FromSpan(minus, input.Shape)).Value) / (2 * h);
+            // L1 and Huber have kinks where input meets target; the random draw lands there with probability ~0.
+            if (Math.Abs(numeric - analytic[i]) > 1e-5 * (1 + Math.Abs(numeric)))
+                return false.Label($"{c}: element {i} analytic {analytic[i]:R} numeric {numeric:R}");
+        }
+        return true.ToProperty();
+    }
+
+    [Property]
+    public Property A_sum_reduced_batch_is_the_sum_of_its_micro_batches(LossCase c)
+    {
+        var summed = c with { Reduction = Reduction.Sum };
+        var input = summed.Input();
+        var whole = summed.Evaluate(input);
+        var split = Math.Max(1, summed.Rows / 2);
+        var (top, bottom) = (summed.Evaluate(input[..split]), split < summed.Rows ? summed.Evaluate(input[split..], split) : null);
+        var value = top.Value + (bottom?.Value ?? 0);
+        var gradient = bottom is null ? top.Gradient.ToFloat64Array() : [.. top.Gradient.ToFloat64Array(), .. bottom.Gradient.ToFloat64Array()];
+        return (Math.Abs(whole.Value - value) <= 1e-12 * (1 + Math.Abs(value))
+                && whole.Gradient.ToFloat64Array().Zip(gradient, (a, b) => Math.Abs(a - b) <= 1e-12 * (1 + Math.Abs(a))).All(ok => ok))
+            .Label(c.ToString());
+    }
+}
