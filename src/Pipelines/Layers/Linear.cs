@@ -1,4 +1,5 @@
 using LanguageExt;
+using Pipelines.Autodiff;
 using Pipelines.Tensors;
 using static LanguageExt.Prelude;
 
@@ -67,20 +68,19 @@ public sealed partial record Linear : Layer
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(dy);
-        CheckInput(x, LayerPath.Root);
-        var expected = x.Rank == 1 ? new Shape(OutFeatures) : x.Shape.WithLast(OutFeatures);
-        if (dy.Shape != expected || dy.DType != x.DType)
-            throw new ArgumentException($"Linear backward expects dy {expected} ({x.DType.Name()}) for input {x.Shape} but got {dy.Shape} ({dy.DType.Name()}).", nameof(dy));
-        var gradient = new Linear(WeightGradient(dy, x), Bias.Map(_ => BiasGradient(dy)));
-        return (InputGradient(dy, Weight), gradient);
+        return Backward(x, dy, LayerPath.Root);
     }
 
     /// <inheritdoc/>
-    protected internal override Tensor Forward(Tensor x, string path)
+    protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
     {
         CheckInput(x, path);
-        return Project(x, Weight, Bias);
+        return new Traced(Project(x, Weight, Bias), new InputTrace(x), this);
     }
+
+    /// <inheritdoc/>
+    protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path) =>
+        Backward(Expect<InputTrace>(trace, "Linear", path).Input, dy, path);
 
     /// <inheritdoc/>
     protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix)
@@ -93,6 +93,16 @@ public sealed partial record Linear : Layer
     /// <inheritdoc/>
     protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) =>
         new Linear(map(LayerPath.Join(prefix, "weight"), Weight), Bias.Map(b => map(LayerPath.Join(prefix, "bias"), b)));
+
+    private (Tensor Dx, Linear Gradient) Backward(Tensor x, Tensor dy, string path)
+    {
+        CheckInput(x, path);
+        var expected = x.Rank == 1 ? new Shape(OutFeatures) : x.Shape.WithLast(OutFeatures);
+        if (dy.Shape != expected || dy.DType != x.DType)
+            throw new ArgumentException($"{LayerPath.Describe("Linear", path)} backward expects dy {expected} ({x.DType.Name()}) for input {x.Shape} but got {dy.Shape} ({dy.DType.Name()}).", nameof(dy));
+        var gradient = new Linear(WeightGradient(dy, x), Bias.Map(_ => BiasGradient(dy)));
+        return (InputGradient(dy, Weight), gradient);
+    }
 
     private void CheckInput(Tensor x, string path)
     {

@@ -3,18 +3,15 @@ using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
 
-/// <summary>The rectified linear unit max(x, 0), element-wise (NaN stays NaN), like <c>nn.ReLU</c>. No parameters.</summary>
-public sealed record ReLU : Layer
+/// <summary>max(x, 0), like <c>nn.ReLU</c>.</summary>
+public sealed record ReLU : ElementwiseLayer
 {
     /// <summary>Prints as PyTorch does: <c>ReLU()</c>.</summary>
     public override string ToString() => "ReLU()";
 
     /// <inheritdoc/>
-    protected internal override Tensor Forward(Tensor x, string path) => Activations.Relu(x);
+    protected override Tensor Apply(Tensor x) => Activations.Relu(x);
 
     /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) => [];
-
-    /// <inheritdoc/>
-    protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) => this;
+    protected override Tensor Derivative(Tensor x, Tensor y, Tensor dy) => Activations.ReluBackward(x, dy);
 }
