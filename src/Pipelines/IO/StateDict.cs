@@ -12,11 +12,11 @@ namespace Pipelines.IO;
 /// </summary>
 public static class StateDict
 {
-    /// <summary>The model's parameters by name.</summary>
+    /// <summary>The model's parameters and buffers by name, as PyTorch's <c>state_dict()</c>.</summary>
     public static ImmutableSortedDictionary<string, Tensor> Of(Layer model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.NamedParameters().ToImmutableSortedDictionary(StringComparer.Ordinal);
+        return Entries(model).ToImmutableSortedDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>Writes the model's parameters to a safetensors file, atomically.</summary>
@@ -62,7 +62,7 @@ public static class StateDict
         where T : Layer
     {
         ArgumentNullException.ThrowIfNull(model);
-        var parameters = model.NamedParameters().ToList();
+        var parameters = Entries(model).ToList();
         var names = parameters.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
         var missing = parameters.Where(p => !entries.ContainsKey(p.Key)).Select(p => p.Key).ToImmutableArray();
         var unexpected = entries.Keys.Where(k => !names.Contains(k)).Order(StringComparer.Ordinal).ToImmutableArray();
@@ -72,8 +72,11 @@ public static class StateDict
             .ToImmutableArray();
         if (!mismatches.IsEmpty || (strict && (!missing.IsEmpty || !unexpected.IsEmpty)))
             throw new StateDictMismatchException(strict ? missing : [], strict ? unexpected : [], mismatches);
-        return (T)model.MapParameters((name, current) => entries.TryGetValue(name, out var entry) ? entry.Convert(current.DType) : current);
+        Tensor Replace(string name, Tensor current) => entries.TryGetValue(name, out var entry) ? entry.Convert(current.DType) : current;
+        return (T)model.MapParameters(Replace).MapBuffers(Replace);
     }
+
+    private static IEnumerable<KeyValuePair<string, Tensor>> Entries(Layer model) => model.NamedParameters().Concat(model.NamedBuffers());
 
     private static string DescribeMismatch(string name, Shape expected, Shape given)
     {
