@@ -5,7 +5,7 @@ using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
 
-/// <summary>How <see cref="Parallel"/> joins its branches' outputs.</summary>
+/// <summary>How <see cref="Branches"/> joins its branches' outputs.</summary>
 public enum Join
 {
     /// <summary>Concatenated along the last axis.</summary>
@@ -16,14 +16,14 @@ public enum Join
 }
 
 /// <summary>Branches applied to the same input and joined, named 0, 1, … like a chain's layers.</summary>
-public sealed record Parallel : Layer
+public sealed record Branches : Layer
 {
     /// <summary>Branches joined by <paramref name="join"/>.</summary>
-    public Parallel(Join join, params IEnumerable<Layer> branches)
+    public Branches(Join join, params IEnumerable<Layer> branches)
     {
         ArgumentNullException.ThrowIfNull(branches);
-        Branches = [.. branches];
-        if (Branches.IsEmpty || Branches.Any(b => b is null))
+        Layers = [.. branches];
+        if (Layers.IsEmpty || Layers.Any(b => b is null))
             throw new ArgumentException("Parallel needs at least one branch and no null branch.", nameof(branches));
         Join = join;
     }
@@ -32,16 +32,16 @@ public sealed record Parallel : Layer
     public Join Join { get; }
 
     /// <summary>The branches.</summary>
-    public ImmutableArray<Layer> Branches { get; }
+    public ImmutableArray<Layer> Layers { get; }
 
     /// <summary>Lists the branches.</summary>
     public override string ToString() =>
-        $"Parallel({Join},\n{string.Concat(Branches.Select((b, i) => $"  ({i}): {b.ToString()!.Replace("\n", "\n  ", StringComparison.Ordinal)}\n"))})";
+        $"Branches({Join},\n{string.Concat(Layers.Select((b, i) => $"  ({i}): {b.ToString()!.Replace("\n", "\n  ", StringComparison.Ordinal)}\n"))})";
 
     /// <inheritdoc/>
     protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
     {
-        var steps = Branches.Select((b, i) => b.Forward(x, context, LayerPath.Join(path, Name(i)))).ToList();
+        var steps = Layers.Select((b, i) => b.Forward(x, context, LayerPath.Join(path, Name(i)))).ToList();
         var outputs = steps.Select(s => s.Output).ToList();
         Tensor y;
         try
@@ -50,47 +50,47 @@ public sealed record Parallel : Layer
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{LayerPath.Describe("Parallel", path)} cannot {Join.ToString().ToLowerInvariant()} its branches: {e.Message}", nameof(x), e);
+            throw new ArgumentException($"{LayerPath.Describe("Branches", path)} cannot {Join.ToString().ToLowerInvariant()} its branches: {e.Message}", nameof(x), e);
         }
-        var next = steps.Select((s, i) => ReferenceEquals(s.Next, Branches[i])).All(same => same) ? this : new Parallel(Join, steps.Select(s => s.Next));
-        return new Traced(y, new ParallelTrace([.. steps.Select(s => s.Trace)], [.. outputs.Select(o => o.Rank == 0 ? 1 : o.Shape.Last)]), next);
+        var next = steps.Select((s, i) => ReferenceEquals(s.Next, Layers[i])).All(same => same) ? this : new Branches(Join, steps.Select(s => s.Next));
+        return new Traced(y, new BranchesTrace([.. steps.Select(s => s.Trace)], [.. outputs.Select(o => o.Rank == 0 ? 1 : o.Shape.Last)]), next);
     }
 
     /// <inheritdoc/>
     protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path)
     {
-        var saved = Expect<ParallelTrace>(trace, "Parallel", path);
+        var saved = Expect<BranchesTrace>(trace, "Branches", path);
         Tensor? dx = null;
-        var gradients = new Layer[Branches.Length];
+        var gradients = new Layer[Layers.Length];
         var offset = 0;
-        for (var i = 0; i < Branches.Length; i++)
+        for (var i = 0; i < Layers.Length; i++)
         {
             var part = Join == Join.Concat ? dy.Narrow(-1, offset, saved.Widths[i]) : dy;
             offset += saved.Widths[i];
-            (var branchDx, gradients[i]) = Branches[i].Backward(saved.Children[i], part, LayerPath.Join(path, Name(i)));
+            (var branchDx, gradients[i]) = Layers[i].Backward(saved.Children[i], part, LayerPath.Join(path, Name(i)));
             dx = dx is null ? branchDx : dx + branchDx;
         }
-        return (dx!, new Parallel(Join, gradients));
+        return (dx!, new Branches(Join, gradients));
     }
 
     /// <inheritdoc/>
     protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) =>
-        Branches.SelectMany((b, i) => b.NamedParameters(LayerPath.Join(prefix, Name(i))));
+        Layers.SelectMany((b, i) => b.NamedParameters(LayerPath.Join(prefix, Name(i))));
 
     /// <inheritdoc/>
     protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) =>
-        new Parallel(Join, Branches.Select((b, i) => b.MapParameters(LayerPath.Join(prefix, Name(i)), map)));
+        new Branches(Join, Layers.Select((b, i) => b.MapParameters(LayerPath.Join(prefix, Name(i)), map)));
 
     /// <inheritdoc/>
     protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedBuffers(string prefix) =>
-        Branches.SelectMany((b, i) => b.NamedBuffers(LayerPath.Join(prefix, Name(i))));
+        Layers.SelectMany((b, i) => b.NamedBuffers(LayerPath.Join(prefix, Name(i))));
 
     /// <inheritdoc/>
     protected internal override Layer MapBuffers(string prefix, Func<string, Tensor, Tensor> map) =>
-        new Parallel(Join, Branches.Select((b, i) => b.MapBuffers(LayerPath.Join(prefix, Name(i)), map)));
+        new Branches(Join, Layers.Select((b, i) => b.MapBuffers(LayerPath.Join(prefix, Name(i)), map)));
 
     private static string Name(int index) => index.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>Parallel's trace: each branch's trace and the width of its output along the last axis.</summary>
-public sealed record ParallelTrace(ImmutableArray<Trace> Children, ImmutableArray<int> Widths) : Trace;
+/// <summary>The trace of <see cref="Branches"/>: each branch's trace and the width of its output along the last axis.</summary>
+public sealed record BranchesTrace(ImmutableArray<Trace> Children, ImmutableArray<int> Widths) : Trace;
