@@ -10,6 +10,9 @@ namespace Pipelines.Autodiff;
 /// </summary>
 public sealed record ForwardContext(Mode Mode, Key Key)
 {
+    /// <summary>Called after every layer's forward with its path, the layer, its input and its output; it observes and cannot change results.</summary>
+    public ForwardTap? Tap { get; init; }
+
     /// <summary>Evaluation mode; nothing draws.</summary>
     public static ForwardContext Evaluation { get; } = new(Mode.Eval, new Key(0));
 
@@ -27,3 +30,6 @@ public sealed record ForwardContext(Mode Mode, Key Key)
         return Key.Fold(hash);
     }
 }
+
+/// <summary>An observer of forward passes: the layer's path (<c>encoder.2</c>, or empty for the outermost), the layer, its input and output.</summary>
+public delegate void ForwardTap(string path, Layers.Layer layer, Tensor input, Tensor output);

@@ -41,7 +41,7 @@ public sealed record Branches : Layer
     /// <inheritdoc/>
     protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
     {
-        var steps = Layers.Select((b, i) => b.Forward(x, context, LayerPath.Join(path, Name(i)))).ToList();
+        var steps = Layers.Select((b, i) => b.Run(x, context, LayerPath.Join(path, Name(i)))).ToList();
         var outputs = steps.Select(s => s.Output).ToList();
         Tensor y;
         try

@@ -70,7 +70,7 @@ public sealed record Chain : Layer
         var next = ImmutableArray.CreateBuilder<Layer>(Layers.Length);
         for (var i = 0; i < Layers.Length; i++)
         {
-            var step = Layers[i].Forward(x, context, LayerPath.Join(path, Names[i]));
+            var step = Layers[i].Run(x, context, LayerPath.Join(path, Names[i]));
             x = step.Output;
             traces.Add(step.Trace);
             next.Add(step.Next);

@@ -21,7 +21,7 @@ public abstract partial record Layer
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(context);
-        return Forward(x, context, LayerPath.Root);
+        return Run(x, context, LayerPath.Root);
     }
 
     /// <summary>The backward pass: from the trace of a forward pass and the gradient of its output, the input gradient and the parameter gradient.</summary>
@@ -70,6 +70,14 @@ public abstract partial record Layer
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
         return new Chain([.. Flatten(first), .. Flatten(second)]);
+    }
+
+    /// <summary>The forward pass of a child or the root, as composites call it: the layer's own forward, then the context's tap.</summary>
+    internal Traced Run(Tensor x, ForwardContext context, string path)
+    {
+        var traced = Forward(x, context, path);
+        context.Tap?.Invoke(path, this, x, traced.Output);
+        return traced;
     }
 
     /// <summary>The forward pass, naming the layer by <paramref name="path"/> in any error.</summary>

@@ -49,9 +49,9 @@ public sealed record LoRA : Layer
     /// <inheritdoc/>
     protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
     {
-        var main = Base.Forward(x, context, LayerPath.Join(path, "base"));
-        var down = A.Forward(x, context, LayerPath.Join(path, "lora_a"));
-        var up = B.Forward(down.Output, context, LayerPath.Join(path, "lora_b"));
+        var main = Base.Run(x, context, LayerPath.Join(path, "base"));
+        var down = A.Run(x, context, LayerPath.Join(path, "lora_a"));
+        var up = B.Run(down.Output, context, LayerPath.Join(path, "lora_b"));
         return new Traced(main.Output + (up.Output * Scale), new CompositeTrace([main.Trace, down.Trace, up.Trace]), this);
     }
 

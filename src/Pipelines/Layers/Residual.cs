@@ -12,7 +12,7 @@ public sealed record Residual(Layer Fn) : Layer
     /// <inheritdoc/>
     protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
     {
-        var inner = Fn.Forward(x, context, LayerPath.Join(path, "fn"));
+        var inner = Fn.Run(x, context, LayerPath.Join(path, "fn"));
         if (inner.Output.Shape != x.Shape)
             throw new ArgumentException($"{LayerPath.Describe("Residual", path)} needs fn to keep the shape {x.Shape} but it gave {inner.Output.Shape}.", nameof(x));
         return new Traced(x + inner.Output, new CompositeTrace([inner.Trace]), ReferenceEquals(inner.Next, Fn) ? this : new Residual(inner.Next));

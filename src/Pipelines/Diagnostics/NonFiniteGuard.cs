@@ -1,0 +1,49 @@
+using Pipelines.Autodiff;
+using Pipelines.Layers;
+using Pipelines.Losses;
+using Pipelines.Tensors;
+
+namespace Pipelines.Diagnostics;
+
+/// <summary>Where values first stopped being finite: a layer's output in the forward pass, or a parameter's gradient.</summary>
+public sealed record NonFiniteFinding(string Where, string Path, string LayerType, string Detail);
+
+/// <summary>Finds the first layer whose output, or the first parameter whose gradient, holds NaN or ±∞.</summary>
+public static class NonFiniteGuard
+{
+    /// <summary>
+    /// Runs one training step's forward and backward and returns the first non-finite value in forward order of the
+    /// layers' outputs, else in parameter order of the gradient, or null when everything is finite.
+    /// </summary>
+    public static NonFiniteFinding? Check(Layer model, Tensor input, Func<Tensor, LossValue> loss, ForwardContext context)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(context);
+        NonFiniteFinding? first = null;
+        var tapped = context with
+        {
+            Tap = (path, layer, x, output) =>
+            {
+                context.Tap?.Invoke(path, layer, x, output);
+                if (first is null && Count(output) is var (nan, inf) && nan + inf > 0)
+                    first = new NonFiniteFinding("output", path.Length == 0 ? "(model)" : path, layer.GetType().Name, $"{nan} NaN and {inf} infinite of {output.Count} elements, input {(Count(x) is (0, 0) ? "finite" : "already non-finite")}");
+            },
+        };
+        var result = Gradients.ValueAndGrad(model, input, loss, tapped);
+        if (first is not null)
+            return first;
+        foreach (var (name, g) in result.Gradient.NamedParameters())
+        {
+            if (Count(g) is var (nan, inf) && nan + inf > 0)
+                return new NonFiniteFinding("gradient", name, "parameter", $"{nan} NaN and {inf} infinite of {g.Count} elements");
+        }
+        return double.IsFinite(result.Value) ? null : new NonFiniteFinding("loss", "(loss)", "loss", $"the loss is {result.Value}");
+    }
+
+    private static (int NaN, int Infinity) Count(Tensor t)
+    {
+        var values = t.ToFloat64Array();
+        return (values.Count(double.IsNaN), values.Count(double.IsInfinity));
+    }
+}
