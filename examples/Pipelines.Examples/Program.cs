@@ -1,46 +1,69 @@
-using LanguageExt;
+using System.Diagnostics;
+using Pipelines.Autodiff;
+using Pipelines.Diagnostics;
 using Pipelines.Examples;
 using Pipelines.IO;
 using Pipelines.Layers;
+using Pipelines.Losses;
+using Pipelines.Optim;
 using Pipelines.Tensors;
-using static LanguageExt.Prelude;
 
-// A tour of the layer at the centre of Pipelines, on real data. Training arrives with the
-// autodiff, losses and optimizer work; this shows the pieces it is built from.
+// The main job: train a classifier on the 8×8 handwritten digits with the configuration the data's README reports
+// for PyTorch (64-512-256-10, ReLU, dropout 0.3, AdamW(1e-3, wd 1e-4), batch 32, 100 epochs; first 1347 rows
+// train, last 450 test), then save it, reload it by name, and check the reloaded model gives the same predictions.
 
-// 1. The worked example from PyTorch's documentation: W = [[1, 2, 3], [4, 5, 6]], b = [0, 1], x = [1, 2, 3].
-var worked = new Linear(Tensor.FromArray(new float[,] { { 1, 2, 3 }, { 4, 5, 6 } }), Some(Tensor.FromArray(new float[] { 0, 1 })));
-Console.WriteLine($"{worked} on [1, 2, 3] gives {worked.Forward(Tensor.FromArray(new float[] { 1, 2, 3 }))}");
+const int Epochs = 100;
+const int BatchSize = 32;
+const int TrainRows = 1347;
 
-// 2. A classifier head over the 8×8 digits, default-initialised from a key (no global seed anywhere).
 var (images, labels) = Digits.Load();
-var (headKey, modelKey) = new Key(2026).Split();
-var head = new Linear(headKey, Digits.Pixels, Digits.Classes);
-var logits = head.Forward(images);
-Console.WriteLine($"\n{images.Shape[0]} digit images {images.Shape} -> logits {logits.Shape}");
-Console.WriteLine($"First image's logits: {logits[0]}");
-Console.WriteLine($"Accuracy of the untrained head: {Accuracy(logits, labels):P1} (chance is 10%)");
+var (trainX, testX) = (images[..TrainRows], images[TrainRows..]);
+var (trainY, testY) = (labels[..TrainRows], labels[TrainRows..]);
 
-// 3. Its backward rules: the gradient of the summed logits of the label class, as a Linear-shaped value.
-var upstream = OneHot(labels, Digits.Classes);
-var (dx, gradient) = head.Backward(images, upstream);
-Console.WriteLine($"\nBackward: dx {dx.Shape}, dW {gradient.Weight.Shape}, db {gradient.Bias.Map(b => b.Shape.ToString()).IfNone("none")}");
-Console.WriteLine($"db counts each class: {gradient.Bias.IfNone(() => Tensor.Zeros(Shape.Scalar))}");
+var keys = new Key(2026).Split(5);
+var model = new Linear(keys[0], Digits.Pixels, 512) >> new ReLU() >> new Dropout(0.3)
+          >> new Linear(keys[1], 512, 256) >> new ReLU() >> new Dropout(0.3)
+          >> new Linear(keys[2], 256, Digits.Classes);
+Console.WriteLine(Summary.Of(model, new Shape(BatchSize, Digits.Pixels)));
 
-// 4. Networks are expressions; parameters carry PyTorch's state_dict names.
-var keys = modelKey.Split(3);
-var mlp = new Linear(keys[0], 64, 32) >> new ReLU() >> new Linear(keys[1], 32, 16) >> new ReLU() >> new Linear(keys[2], 16, 10);
-Console.WriteLine($"\n{mlp}\nParameters: {mlp.ParameterCount():N0} ({string.Join(", ", mlp.NamedParameters().Select(p => $"{p.Key} {p.Value.Shape}"))})");
+var optimizer = Optimizers.AdamW(learningRate: 1e-3, weightDecay: 1e-4);
+var state = optimizer.Init(model);
+var clock = Stopwatch.StartNew();
+for (var epoch = 0; epoch < Epochs; epoch++)
+{
+    var epochKey = keys[3].Fold((ulong)epoch);
+    var order = Shuffle(TrainRows, epochKey);
+    var (lossSum, batches) = (0.0, 0);
+    for (var start = 0; start < TrainRows; start += BatchSize)
+    {
+        var rows = order.AsSpan(start, Math.Min(BatchSize, TrainRows - start));
+        var targets = rows.ToArray().Select(r => trainY[r]).ToArray();
+        var step = Gradients.ValueAndGrad(model, trainX.IndexSelect(rows), y => Loss.CrossEntropy(y, targets), ForwardContext.Training(epochKey.Fold((ulong)start)));
+        (var updates, state) = optimizer.Update(step.Gradient, state, model);
+        model = Gradients.ApplyUpdates(model, updates);
+        (lossSum, batches) = (lossSum + step.Value, batches + 1);
+    }
+    if (epoch % 10 == 9 || epoch == 0)
+        Console.WriteLine($"epoch {epoch + 1,3}: train loss {lossSum / batches:F4}, test accuracy {Accuracy(model.Forward(testX), testY):P1}");
+}
+Console.WriteLine($"Trained {Epochs} epochs in {clock.Elapsed.TotalSeconds:F1} s; test accuracy {Accuracy(model.Forward(testX), testY):P1} (PyTorch, same setup: 94.0–94.9 %).");
 
-// 5. safetensors: save atomically, load by name into a fresh model, and get the same outputs bitwise.
-var path = Path.Combine(Path.GetTempPath(), "pipelines-demo.safetensors");
-StateDict.Save(path, mlp, [KeyValuePair.Create("format", "pt")]);
-var fresh = new Linear(new Key(1), 64, 32) >> new ReLU() >> new Linear(new Key(2), 32, 16) >> new ReLU() >> new Linear(new Key(3), 16, 10);
+var path = Path.Combine(Path.GetTempPath(), "pipelines-digits.safetensors");
+StateDict.Save(path, model, [KeyValuePair.Create("format", "pt")]);
+var fresh = new Linear(new Key(1), Digits.Pixels, 512) >> new ReLU() >> new Dropout(0.3)
+          >> new Linear(new Key(2), 512, 256) >> new ReLU() >> new Dropout(0.3)
+          >> new Linear(new Key(3), 256, Digits.Classes);
 var restored = StateDict.Load(fresh, SafeTensors.Load(path));
-Console.WriteLine($"\nSaved to {path} ({new FileInfo(path).Length:N0} bytes); reloaded outputs identical: {restored.Forward(images).BitwiseEquals(mlp.Forward(images))}");
+Console.WriteLine($"Saved to {path}; the reloaded model's test outputs are identical: {restored.Forward(testX).BitwiseEquals(model.Forward(testX))}");
 File.Delete(path);
 
-static double Accuracy(Tensor logits, int[] labels)
+static int[] Shuffle(int count, Key key)
+{
+    var draws = Tensor.Uniform(key, new Shape(count), dtype: DType.Float64).ToFloat64Array();
+    return [.. Enumerable.Range(0, count).OrderBy(i => draws[i]).ThenBy(i => i)];
+}
+
+static double Accuracy(Tensor logits, long[] labels)
 {
     var correct = 0;
     for (var i = 0; i < labels.Length; i++)
@@ -49,12 +72,4 @@ static double Accuracy(Tensor logits, int[] labels)
         correct += row.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(row)) == labels[i] ? 1 : 0;
     }
     return (double)correct / labels.Length;
-}
-
-static Tensor OneHot(int[] labels, int classes)
-{
-    var values = new float[labels.Length * classes];
-    for (var i = 0; i < labels.Length; i++)
-        values[(i * classes) + labels[i]] = 1;
-    return Tensor.FromArray(values, labels.Length, classes);
 }

@@ -188,5 +188,19 @@ public sealed class LayerLaws
         return whole.NamedParameters().Zip(parts.NamedParameters(), (p, q) => p.Value.AllClose(q.Value, 1e-10, 1e-10)).All(ok => ok).Label($"{c} split at {split}");
     }
 
+    /// <summary>A layer used twice gets, at both positions, the sum of the gradients of its two uses.</summary>
+    [Property]
+    public Property Weight_sharing_sums_the_gradients_of_every_use(LayerCase c)
+    {
+        var shared = new Linear(new Key((ulong)c.Seed), c.Features, c.Features, dtype: DType.Float64);
+        var copy = (Linear)shared.MapParameters((_, p) => p * 1.0);
+        LossValue Loss(Tensor y) => Pipelines.Losses.Loss.MeanSquaredError(y, Tensor.Zeros(y.Shape, y.DType), Reduction.Sum);
+        var tied = Gradients.ValueAndGrad(shared >> new Tanh() >> shared, c.Input(), Loss, Training).Gradient.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
+        var apart = Gradients.ValueAndGrad(shared >> new Tanh() >> copy, c.Input(), Loss, Training).Gradient.NamedParameters().ToDictionary(p => p.Key, p => p.Value);
+        return new[] { "weight", "bias" }.All(n =>
+                tied[$"0.{n}"].AllClose(apart[$"0.{n}"] + apart[$"2.{n}"], 1e-12, 1e-12) && tied[$"2.{n}"].BitwiseEquals(tied[$"0.{n}"]))
+            .Label(c.ToString());
+    }
+
     private static int OutputWidth(LayerCase c) => c.Build().Forward(c.Input(), Training).Output.Shape.Last;
 }

@@ -47,4 +47,26 @@ public sealed partial class Tensor
             source.AsSpan(((o * extent) + start) * inner, length * inner).CopyTo(result.AsSpan(o * length * inner, length * inner));
         return FromSpan(result, new Shape([.. Shape.Dims[..a], length, .. Shape.Dims[(a + 1)..]])).To(DType);
     }
+
+    /// <summary>The rows at <paramref name="indices"/> along the first axis, in that order, like <c>x.index_select(0, idx)</c>; a copy.</summary>
+    public Tensor IndexSelect(ReadOnlySpan<int> indices)
+    {
+        var extent = LeadingExtent();
+        var rowSize = Shape.DropFirst().ElementCount;
+        if (DType == DType.Float32)
+            return new Tensor(Gather(Span<float>(), indices, extent, rowSize), 0, new Shape([indices.Length, .. Shape.Dims[1..]]));
+        return new Tensor(Gather(Span<double>(), indices, extent, rowSize), 0, new Shape([indices.Length, .. Shape.Dims[1..]]));
+    }
+
+    private T[] Gather<T>(ReadOnlySpan<T> source, ReadOnlySpan<int> indices, int extent, int rowSize)
+    {
+        var result = GC.AllocateUninitializedArray<T>(indices.Length * rowSize);
+        for (var i = 0; i < indices.Length; i++)
+        {
+            if (indices[i] < 0 || indices[i] >= extent)
+                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Index {indices[i]} (position {i}) is out of range for axis 0 of a tensor of shape {Shape}.");
+            source.Slice(indices[i] * rowSize, rowSize).CopyTo(result.AsSpan(i * rowSize, rowSize));
+        }
+        return result;
+    }
 }

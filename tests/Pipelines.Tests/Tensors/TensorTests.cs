@@ -70,6 +70,18 @@ public sealed class TensorTests
     }
 
     [Fact]
+    public void Concat_narrow_and_index_select()
+    {
+        Assert.Equal(new float[] { 1, 2, 3, 9, 4, 5, 6, 9 }, Tensor.Concat([Matrix, Tensor.Full(new Shape(2, 1), 9)]).ToFloat32Array());
+        Assert.Equal(new Shape(4, 3), Tensor.Concat([Matrix, Matrix], axis: 0).Shape);
+        Assert.Equal(new float[] { 2, 3, 5, 6 }, Matrix.Narrow(-1, 1, 2).ToFloat32Array());
+        Assert.Equal(new float[] { 4, 5, 6, 1, 2, 3, 4, 5, 6 }, Matrix.IndexSelect([1, 0, 1]).ToFloat32Array());
+        Assert.Contains("Index 2 (position 1) is out of range", Assert.Throws<ArgumentOutOfRangeException>(() => Matrix.IndexSelect([0, 2])).Message, StringComparison.Ordinal);
+        Assert.Contains("equal extents elsewhere", Assert.Throws<ArgumentException>(() => Tensor.Concat([Matrix, Tensor.Zeros(new Shape(3, 1))])).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Matrix.Narrow(1, 2, 2));
+    }
+
+    [Fact]
     public void Transpose_swaps_the_last_two_axes_of_every_matrix_in_a_batch()
     {
         Assert.Equal(new float[] { 1, 4, 2, 5, 3, 6 }, Matrix.Transpose().ToFloat32Array());
