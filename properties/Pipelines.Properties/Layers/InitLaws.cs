@@ -35,7 +35,9 @@ public sealed class InitLaws
         var mean = w.Average();
         var variance = w.Select(v => (v - mean) * (v - mean)).Average();
         var expectedVariance = bound * bound / 3;
-        var withinBounds = w[0] >= -bound && w[^1] <= bound;
+        // Draws are rounded to float32, so the largest possible magnitude is the bound rounded to float32 (as in PyTorch).
+        var bound32 = (double)(float)bound;
+        var withinBounds = w[0] >= -bound32 && w[^1] <= bound32;
         return (withinBounds
                 && d < critical
                 && Math.Abs(mean) < 5 * Math.Sqrt(expectedVariance / n)
@@ -48,7 +50,7 @@ public sealed class InitLaws
     {
         var inFeatures = inChoice.Get % 50;
         var layer = new Linear(new Key((ulong)seed), inFeatures, 1 + (outChoice.Get % 50));
-        var bound = inFeatures == 0 ? 0 : 1 / Math.Sqrt(inFeatures);
+        var bound = (double)(float)(inFeatures == 0 ? 0 : 1 / Math.Sqrt(inFeatures));
         return layer.Bias.Match(b => b.ToFloat64Array().All(v => Math.Abs(v) <= bound), () => false).Label($"in={inFeatures}");
     }
 }

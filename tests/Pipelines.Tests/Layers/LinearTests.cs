@@ -37,7 +37,7 @@ public sealed class LinearTests
         var a = new Linear(new Key(9), 50, 20);
         var b = new Linear(new Key(9), 50, 20);
         Assert.True(a.Weight.BitwiseEquals(b.Weight));
-        var bound = 1 / Math.Sqrt(50);
+        var bound = (double)(float)(1 / Math.Sqrt(50));
         Assert.All(a.Weight.ToFloat64Array(), v => Assert.InRange(v, -bound, bound));
         Assert.All(a.Bias.IfNone(() => throw new InvalidOperationException()).ToFloat64Array(), v => Assert.InRange(v, -bound, bound));
         Assert.False(a.Weight.BitwiseEquals(new Linear(new Key(10), 50, 20).Weight));
