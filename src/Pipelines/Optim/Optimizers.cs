@@ -74,15 +74,26 @@ public static class Optimizers
                 var adam = Expect<AdamState>(state, "Adam");
                 var step = adam.Step + 1;
                 var rate = learningRate(adam.Step);
-                if (!decoupled && weightDecay != 0)
-                    gradients = Layer.Zip(gradients, parameters, (_, g, p) => g + (p * weightDecay));
-                var m = Layer.Zip(adam.FirstMoment, gradients, (_, mean, g) => (mean * beta1) + (g * (1 - beta1)));
-                var v = Layer.Zip(adam.SecondMoment, gradients, (_, square, g) => (square * beta2) + (g * g * (1 - beta2)));
-                var stepSize = rate / (1 - Math.Pow(beta1, step));
-                var correction = Math.Sqrt(1 - Math.Pow(beta2, step));
-                var updates = Layer.Zip(m, v, (_, mean, square) => -(mean * stepSize) / ((square.Sqrt() / correction) + epsilon));
-                if (decoupled && weightDecay != 0)
-                    updates = Layer.Zip(updates, parameters, (_, u, p) => u - (p * (rate * weightDecay)));
+                var coefficients = new AdamCoefficients(
+                    beta1,
+                    beta2,
+                    StepSize: rate / (1 - Math.Pow(beta1, step)),
+                    Correction: Math.Sqrt(1 - Math.Pow(beta2, step)),
+                    epsilon,
+                    CoupledDecay: decoupled ? 0 : weightDecay,
+                    DecoupledDecay: decoupled ? rate * weightDecay : 0);
+                var (g, m1, m2) = (Named(gradients), Named(adam.FirstMoment), Named(adam.SecondMoment));
+                var (nextFirst, nextSecond) = (new Dictionary<string, Tensor>(StringComparer.Ordinal), new Dictionary<string, Tensor>(StringComparer.Ordinal));
+                var updates = parameters.MapParameters((name, p) =>
+                {
+                    if (!g.TryGetValue(name, out var gradient) || gradient.Shape != p.Shape)
+                        throw new ArgumentException($"Adam was given no gradient shaped {p.Shape} for parameter '{name}'; gradients must have the model's structure.", nameof(gradients));
+                    var (m, v, u) = AdamKernel.Step(gradient.To(p.DType), m1[name], m2[name], p, coefficients);
+                    (nextFirst[name], nextSecond[name]) = (m, v);
+                    return u;
+                });
+                var m = adam.FirstMoment.MapParameters((name, _) => nextFirst[name]);
+                var v = adam.SecondMoment.MapParameters((name, _) => nextSecond[name]);
                 return (updates, new AdamState(step, m, v));
             });
     }
@@ -142,6 +153,8 @@ public static class Optimizers
             var direction = nesterov ? Layer.Zip(gradients, next, (_, g, b) => g + (b * momentum)) : next;
             return (direction, new MomentumState(next));
         });
+
+    private static Dictionary<string, Tensor> Named(Layer layer) => layer.NamedParameters().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
     private static TState Expect<TState>(OptimizerState state, string optimizer)
         where TState : OptimizerState => state as TState

@@ -20,6 +20,26 @@ internal static class RandomBits
     }
 
     /// <summary>
+    /// Elements 0, 1, … of the uniform draw on [0, 1) into <paramref name="destination"/>: the same values as
+    /// <see cref="UnitInterval"/>, computing each 128-bit block once for the 4 (float32) or 2 (float64) elements it serves.
+    /// </summary>
+    public static void FillUnitInterval(Key key, DType dtype, Span<double> destination)
+    {
+        var perBlock = dtype == DType.Float32 ? 4 : 2;
+        for (var block = 0; block * perBlock < destination.Length; block++)
+        {
+            var bits = key.Bits((ulong)block);
+            var first = block * perBlock;
+            for (var w = 0; w < perBlock && first + w < destination.Length; w++)
+            {
+                destination[first + w] = dtype == DType.Float32
+                    ? (bits[w] >> 8) * (1.0 / (1 << 24))
+                    : Mantissa53(bits[2 * w], bits[(2 * w) + 1]);
+            }
+        }
+    }
+
+    /// <summary>
     /// Element <paramref name="index"/> of a standard normal draw by the Box–Muller transform on one
     /// 128-bit block, so each element is independent of how many others are drawn.
     /// </summary>

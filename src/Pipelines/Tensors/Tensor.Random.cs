@@ -10,7 +10,9 @@ public sealed partial class Tensor
     {
         if (!double.IsFinite(low) || !double.IsFinite(high) || low > high)
             throw new ArgumentException($"Uniform needs finite low <= high but got low={low}, high={high}.", nameof(low));
-        return Draw(shape, dtype, i => low + ((high - low) * RandomBits.UnitInterval(key, i, dtype)));
+        var units = new double[shape.ElementCount];
+        RandomBits.FillUnitInterval(key, dtype, units);
+        return Draw(shape, dtype, i => low + ((high - low) * units[i]));
     }
 
     /// <summary>Independent draws from N(<paramref name="mean"/>, <paramref name="std"/>²), like <c>torch.normal</c>, determined by <paramref name="key"/> alone.</summary>

@@ -31,6 +31,17 @@ public sealed class KeyTests
         Assert.Equal(small, large[..5]);
     }
 
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void Block_at_a_time_uniform_draws_equal_the_element_at_a_time_definition(DType dtype)
+    {
+        var key = new Key(17);
+        var fast = new double[11];
+        RandomBits.FillUnitInterval(key, dtype, fast);
+        Assert.Equal(Enumerable.Range(0, 11).Select(i => RandomBits.UnitInterval(key, i, dtype)), fast);
+    }
+
     [Fact]
     public void Split_and_fold_give_distinct_keys_and_are_deterministic()
     {
