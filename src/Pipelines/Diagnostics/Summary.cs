@@ -22,9 +22,11 @@ public sealed record Summary(IReadOnlyList<SummaryRow> Rows, long TotalParameter
         var rows = new List<SummaryRow>();
         var context = ForwardContext.Evaluation with
         {
-            Tap = (path, layer, _, output) => rows.Add(new SummaryRow(path.Length == 0 ? "(model)" : path, layer.GetType().Name, output.Shape, layer is Chain or Residual or Branches ? 0 : layer.ParameterCount())),
+            Tap = (path, layer, _, output) => rows.Add(new SummaryRow(path.Length == 0 ? "(model)" : path, layer.GetType().Name, output.Shape, layer.ParameterCount())),
         };
         model.Forward(Tensor.Zeros(inputShape, dtype), context);
+        // A layer whose children are listed too (a chain, a residual, a LoRA adapter) owns none of their parameters.
+        rows = [.. rows.Select(r => rows.Any(other => IsBelow(other.Name, r.Name)) ? r with { Parameters = 0 } : r)];
         // Children finish before their parent, so the taps arrive in post-order; show parents first, as PyTorch does.
         var ordered = rows.OrderBy(r => r.Name == "(model)" ? string.Empty : r.Name, PathComparer.Instance).ToList();
         var parameters = model.NamedParameters().ToList();
@@ -50,6 +52,9 @@ public sealed record Summary(IReadOnlyList<SummaryRow> Rows, long TotalParameter
         text.Append(string.Create(CultureInfo.InvariantCulture, $"Non-trainable parameters: {TotalParameters - TrainableParameters:N0}"));
         return text.ToString();
     }
+
+    private static bool IsBelow(string path, string ancestor) =>
+        path != ancestor && path != "(model)" && (ancestor == "(model)" || path.StartsWith(ancestor + ".", StringComparison.Ordinal));
 
     /// <summary>Orders dotted paths segment by segment, numbers numerically: 2 before 10, encoder.2 before encoder.10.</summary>
     private sealed class PathComparer : IComparer<string>

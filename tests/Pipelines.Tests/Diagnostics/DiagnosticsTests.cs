@@ -26,6 +26,16 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public void Summary_rows_count_each_parameter_once_however_layers_nest()
+    {
+        var model = new LoRA(new Linear(new Key(7), 6, 4), rank: 2, new Key(8)) >> new Residual(new Linear(new Key(9), 4, 4));
+        var summary = Summary.Of(model, new Shape(3, 6));
+        Assert.Equal(summary.TotalParameters, summary.Rows.Sum(r => r.Parameters));
+        Assert.Equal(0, summary.Rows.Single(r => r.Name == "0").Parameters);
+        Assert.Equal(28, summary.Rows.Single(r => r.Name == "0.base").Parameters);
+    }
+
+    [Fact]
     public void Taps_see_every_named_layer_and_change_nothing()
     {
         var seen = new List<(string, Shape)>();
