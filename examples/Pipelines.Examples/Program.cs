@@ -39,8 +39,7 @@ for (var epoch = 0; epoch < Epochs; epoch++)
         var rows = order.AsSpan(start, Math.Min(BatchSize, TrainRows - start));
         var targets = rows.ToArray().Select(r => trainY[r]).ToArray();
         var step = Gradients.ValueAndGrad(model, trainX.IndexSelect(rows), y => Loss.CrossEntropy(y, targets), ForwardContext.Training(epochKey.Fold((ulong)start)));
-        (var updates, state) = optimizer.Update(step.Gradient, state, model);
-        model = Gradients.ApplyUpdates(model, updates);
+        (model, state) = optimizer.Step(step, state);
         (lossSum, batches) = (lossSum + step.Value, batches + 1);
     }
     if (epoch % 10 == 9 || epoch == 0)

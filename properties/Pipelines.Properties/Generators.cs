@@ -1,15 +1,14 @@
 using FsCheck;
 using FsCheck.Fluent;
-using LanguageExt;
 using Pipelines.Layers;
 using Pipelines.Tensors;
-using static LanguageExt.Prelude;
 
 namespace Pipelines.Properties;
 
 /// <summary>
-/// A linear layer and an input for it, described by sizes and a seed so a failing case prints as
-/// something a person can rebuild. Sizes reach the edges: 0 and 1, primes, N == out, ranks 1 to 6.
+/// A linear layer and an input for it, described by sizes and a seed so a failing case prints as something a person
+/// can rebuild. Sizes reach the edges: 0 and 1, primes, N == out, ranks 1 to 6, and products big enough for the
+/// GEMM to split them across threads.
 /// </summary>
 public sealed record LinearCase(int In, int Out, int[] Leading, bool HasBias, ulong Seed, DType DType = DType.Float32)
 {
@@ -19,14 +18,16 @@ public sealed record LinearCase(int In, int Out, int[] Leading, bool HasBias, ul
     {
         var key = new Key(Seed);
         var weight = Tensor.Normal(key.Fold(1), new Shape(Out, In), dtype: DType);
-        var bias = HasBias ? Some(Tensor.Normal(key.Fold(2), new Shape(Out), dtype: DType)) : Option<Tensor>.None;
-        return new Linear(weight, bias);
+        return new Linear(weight, HasBias ? Tensor.Normal(key.Fold(2), new Shape(Out), dtype: DType) : null);
     }
 
     public Tensor Input(ulong stream = 0) => Tensor.Normal(new Key(Seed).Fold(3 + stream), InputShape, dtype: DType);
 
+    /// <summary>Whether the forward product is large enough that the GEMM splits it across threads (at least 4 MFLOP).</summary>
+    public bool Threaded => 2L * InputShape.LeadingCount * In * Out >= 1L << 22;
+
     public override string ToString() =>
-        $"LinearCase(in={In}, out={Out}, input={InputShape}, bias={HasBias}, seed={Seed}, {DType.Name()})";
+        $"LinearCase(in={In}, out={Out}, input={InputShape}, bias={HasBias}, seed={Seed}, {DType.Name()}{(Threaded ? ", threaded" : string.Empty)})";
 }
 
 /// <summary>The generators of the law suites.</summary>
@@ -37,7 +38,10 @@ public static class Generators
 
     public static Gen<ulong> Seed { get; } = Gen.Choose(0, int.MaxValue).Select(s => (ulong)s);
 
-    public static Gen<LinearCase> LinearCase(DType dtype) =>
+    /// <summary>Small cases of every rank, and (one in six) cases big enough to run the GEMM on several threads.</summary>
+    public static Gen<LinearCase> LinearCase(DType dtype) => Gen.Frequency((5, SmallLinearCase(dtype)), (1, ThreadedLinearCase(dtype)));
+
+    private static Gen<LinearCase> SmallLinearCase(DType dtype) =>
         from inFeatures in Extent
         from outFeatures in Extent
         from leading in Gen.Frequency(
@@ -47,10 +51,42 @@ public static class Generators
         from seed in Seed
         where leading.Aggregate(1L, (a, b) => a * b) * Math.Max(1, Math.Max(inFeatures, outFeatures)) <= 50_000
         select new LinearCase(inFeatures, outFeatures, leading, bias, seed, dtype);
+
+    private static Gen<LinearCase> ThreadedLinearCase(DType dtype) =>
+        from inFeatures in Gen.Elements(255, 256, 300, 513)
+        from outFeatures in Gen.Elements(64, 129, 256)
+        from leading in Gen.Elements(new[] { 64 }, new[] { 97 }, new[] { 2, 37 })
+        from bias in Gen.Elements(true, false)
+        from seed in Seed
+        select new LinearCase(inFeatures, outFeatures, leading, bias, seed, dtype);
 }
 
 /// <summary>The arbitraries the properties draw from.</summary>
 public static class Arbitraries
 {
     public static Arbitrary<LinearCase> LinearCases() => Generators.LinearCase(DType.Float32).ToArbitrary();
+}
+
+/// <summary>Comparisons the laws share: every parameter by name, never a zip that stops at the shorter list.</summary>
+public static class Compare
+{
+    /// <summary>Null when both have the same parameter names in the same order and every pair satisfies <paramref name="agree"/>; else the first difference.</summary>
+    public static string? Parameters(Layer a, Layer b, Func<Tensor, Tensor, bool> agree)
+    {
+        var (p, q) = (a.NamedParameters(), b.NamedParameters());
+        if (p.StructureDifference(q) is { } difference)
+            return difference;
+        for (var i = 0; i < p.Count; i++)
+        {
+            if (!agree(p.Tensors[i], q.Tensors[i]))
+                return $"'{p.Names[i]}' differs by {p.Tensors[i].MaxAbsDifference(q.Tensors[i]):E2}";
+        }
+        return null;
+    }
+
+    /// <summary>Every parameter bitwise equal, and the same names.</summary>
+    public static string? ParametersBitwise(Layer a, Layer b) => Parameters(a, b, (x, y) => x.BitwiseEquals(y));
+
+    /// <summary>Every parameter within rtol = atol = <paramref name="tolerance"/>, and the same names.</summary>
+    public static string? ParametersClose(Layer a, Layer b, double tolerance) => Parameters(a, b, (x, y) => x.AllClose(y, tolerance, tolerance));
 }

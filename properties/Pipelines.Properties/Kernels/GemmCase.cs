@@ -63,6 +63,9 @@ public sealed record GemmCase(Product Product, int M, int N, int K, int Pad, int
         }
     }
 
+    /// <summary>The case grown past the 4 MFLOP threshold of the threaded path, keeping its edge remainders.</summary>
+    public GemmCase Grown() => this with { M = 200 + (7 * M), N = 60 + (3 * N), K = 250 + K };
+
     public override string ToString() => $"{Product} m={M} n={N} k={K} pad={Pad} seed={Seed}";
 
     private T[] Data<T>(int rows, int ld, int stream)

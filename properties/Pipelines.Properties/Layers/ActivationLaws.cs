@@ -1,96 +1,111 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Pipelines.Layers.Functional;
+using Pipelines.Autodiff;
+using Pipelines.Kernels;
+using Pipelines.Layers;
 using Pipelines.Tensors;
 
 namespace Pipelines.Properties.Layers;
 
-/// <summary>An activation with its backward rule (given x, y, dy) and whether it has a kink at 0, where differences are meaningless.</summary>
-public sealed record ActivationCase(string Name, Func<Tensor, Tensor> Forward, Func<Tensor, Tensor, Tensor, Tensor> Backward, bool Kinked, int Axis)
+/// <summary>An activation layer, whether it has a kink at 0 (where differences are meaningless), and the axis it normalises along, if any.</summary>
+public sealed record ActivationCase(string Name, Func<int, Layer> Create, bool Kinked, bool AlongAxis)
 {
-    public override string ToString() => Axis == -1 ? Name : $"{Name}(axis={Axis})";
+    public override string ToString() => Name;
 }
 
-/// <summary>An activation, an input shape of rank 1 to 4 (0- and 1-sized axes included), values at a scale up to 30, and a seed.</summary>
-public sealed record ActivationInput(ActivationCase Activation, int[] Dims, double Scale, int Seed)
+/// <summary>An activation, an input shape of rank 1 to 4 (0- and 1-sized axes included), values at a scale up to 30, an axis and a seed.</summary>
+public sealed record ActivationInput(ActivationCase Activation, int[] Dims, int Axis, double Scale, int Seed)
 {
-    public Tensor X(ulong stream = 0) => Tensor.Normal(new Key((ulong)Seed).Fold(stream), new Shape(Dims), 0, Scale, DType.Float64);
+    public Layer Layer => Activation.Create(Axis);
 
-    public override string ToString() => $"{Activation} on {Shape.Format(Dims)} at scale {Scale}, seed {Seed}";
+    /// <summary>Normal draws at the scale, kept at least 0.05·scale away from 0 for kinked functions.</summary>
+    public Tensor X(ulong stream = 0, DType dtype = DType.Float64)
+    {
+        var draws = Tensor.Normal(new Key((ulong)Seed).Fold(stream), new Shape(Dims), 0, Scale, DType.Float64).ToFloat64Array();
+        if (Activation.Kinked && stream == 0)
+            draws = [.. draws.Select(v => v + (Math.CopySign(0.05, v) * Scale))];
+        return Tensor.FromSpan(draws, new Shape(Dims)).To(dtype);
+    }
+
+    public override string ToString() => $"{Activation}{(Activation.AlongAxis ? $"(axis={Axis})" : string.Empty)} on {Shape.Format(Dims)} at scale {Scale}, seed {Seed}";
 }
 
 public static class ActivationArbitraries
 {
-    private static ActivationCase[] Cases(int axis) =>
+    private static readonly ActivationCase[] Cases =
     [
-        new("relu", Activations.Relu, (x, _, dy) => Activations.ReluBackward(x, dy), true, -1),
-        new("leaky_relu_0.2", x => Activations.LeakyRelu(x, 0.2), (x, _, dy) => Activations.LeakyReluBackward(x, dy, 0.2), true, -1),
-        new("sigmoid", Activations.Sigmoid, (_, y, dy) => Activations.SigmoidBackward(y, dy), false, -1),
-        new("tanh", Activations.Tanh, (_, y, dy) => Activations.TanhBackward(y, dy), false, -1),
-        new("gelu", x => Activations.Gelu(x), (x, _, dy) => Activations.GeluBackward(x, dy), false, -1),
-        new("gelu_tanh", x => Activations.Gelu(x, GeluApproximation.Tanh), (x, _, dy) => Activations.GeluBackward(x, dy, GeluApproximation.Tanh), false, -1),
-        new("silu", Activations.Silu, (x, _, dy) => Activations.SiluBackward(x, dy), false, -1),
-        new("elu", x => Activations.Elu(x), (x, _, dy) => Activations.EluBackward(x, dy), true, -1),
-        new("softplus", x => Activations.Softplus(x), (x, _, dy) => Activations.SoftplusBackward(x, dy), false, -1),
-        new("softmax", x => Activations.Softmax(x, axis), (_, y, dy) => Activations.SoftmaxBackward(y, dy, axis), false, axis),
-        new("log_softmax", x => Activations.LogSoftmax(x, axis), (_, y, dy) => Activations.LogSoftmaxBackward(y, dy, axis), false, axis),
+        new("relu", _ => new ReLU(), true, false),
+        new("leaky_relu_0.2", _ => new LeakyReLU(0.2), true, false),
+        new("sigmoid", _ => new Sigmoid(), false, false),
+        new("tanh", _ => new Tanh(), false, false),
+        new("gelu", _ => new GELU(), false, false),
+        new("gelu_tanh", _ => new GELU(GeluApproximation.Tanh), false, false),
+        new("silu", _ => new SiLU(), false, false),
+        new("elu", _ => new ELU(), true, false),
+        new("softplus", _ => new Softplus(), false, false),
+        new("softmax", axis => new Softmax(axis), false, true),
+        new("log_softmax", axis => new LogSoftmax(axis), false, true),
     ];
 
     public static Arbitrary<ActivationInput> Inputs() =>
         (from rank in Gen.Choose(1, 4)
          from dims in Gen.ArrayOf(Gen.Elements(0, 1, 2, 3, 5), rank)
          from axis in Gen.Choose(-rank, rank - 1)
-         from activation in Gen.Elements(Cases(axis))
+         from activation in Gen.Elements(Cases)
          from scale in Gen.Elements(0.5, 1.0, 3.0, 30.0)
          from seed in Gen.Choose(0, int.MaxValue)
-         select new ActivationInput(activation, dims, scale, seed)).ToArbitrary();
+         select new ActivationInput(activation, dims, axis, scale, seed)).ToArbitrary();
 }
 
 [Properties(Arbitrary = [typeof(ActivationArbitraries)], MaxTest = 300)]
 public sealed class ActivationLaws
 {
-    /// <summary>⟨dy, f(x)⟩'s gradient by float64 central differences equals the backward rule, element by element.</summary>
+    /// <summary>⟨dy, f(x)⟩'s gradient by float64 central differences equals the backward rule, element by element, through <see cref="GradCheck"/>.</summary>
     [Property]
     public Property Backward_matches_float64_central_differences(ActivationInput input)
     {
-        var (f, x) = (input.Activation, input.X());
-        var dy = input.X(1) / input.Scale;
-        var analytic = f.Backward(x, f.Forward(x), dy).ToFloat64Array();
-        var values = x.ToFloat64Array();
-        var h = 1e-6 * Math.Max(1, input.Scale);
-        double Loss(double[] v) => (f.Forward(Tensor.FromSpan(v, x.Shape)) * dy).Sum().Item();
-        for (var i = 0; i < values.Length; i++)
-        {
-            if (f.Kinked && Math.Abs(values[i]) < 10 * h)
-                continue;
-            var (plus, minus) = ((double[])values.Clone(), (double[])values.Clone());
-            plus[i] += h;
-            minus[i] -= h;
-            var numeric = (Loss(plus) - Loss(minus)) / (2 * h);
-            if (Math.Abs(numeric - analytic[i]) > 1e-5 * (1 + Math.Abs(numeric)))
-                return false.Label($"{input}: element {i} analytic {analytic[i]:R} numeric {numeric:R}");
-        }
-        return true.ToProperty();
+        var report = GradCheck.Layer(input.Layer, input.X(), step: 1e-6 * Math.Max(1, input.Scale));
+        return report.Passed.Label($"{input}: {report}");
     }
 
     [Property]
     public Property Backward_is_linear_in_dy(ActivationInput input)
     {
-        var (f, x) = (input.Activation, input.X());
-        var y = f.Forward(x);
+        var layer = input.Layer;
+        var traced = layer.Forward(input.X(), ForwardContext.Evaluation);
         var (a, b) = (input.X(1), input.X(2));
-        var combined = f.Backward(x, y, (a * 2) + (b * -3));
-        var separate = (f.Backward(x, y, a) * 2) + (f.Backward(x, y, b) * -3);
+        var combined = layer.Backward(traced.Trace, (a * 2) + (b * -3)).Dx;
+        var separate = (layer.Backward(traced.Trace, a).Dx * 2) + (layer.Backward(traced.Trace, b).Dx * -3);
         return combined.AllClose(separate, rtol: 1e-10, atol: 1e-10).Label(input.ToString());
     }
+
+    /// <summary>
+    /// Splitting the input along its first axis and joining the outputs gives the same bits as the whole (in float32 too):
+    /// an element's value never depends on its position in the tensor or the tensor's length.
+    /// </summary>
+    [Property]
+    public Property Outputs_do_not_depend_on_where_an_element_sits(ActivationInput input, PositiveInt splitChoice) =>
+        Prop.When(input.Dims[0] >= 2 && (!input.Activation.AlongAxis || (input.Axis != 0 && input.Axis != -input.Dims.Length)), () =>
+        {
+            var results = new[] { DType.Float32, DType.Float64 }.All(dtype =>
+            {
+                var x = input.X(0, dtype);
+                var split = 1 + (splitChoice.Get % (input.Dims[0] - 1));
+                var whole = input.Layer.Forward(x);
+                var parts = Tensor.Concat([input.Layer.Forward(x[..split]), input.Layer.Forward(x[split..])], axis: 0);
+                return whole.BitwiseEquals(parts);
+            });
+            return results.Label(input.ToString());
+        });
 
     [Property]
     public Property Float32_stays_finite_for_finite_input_however_large(ActivationInput input)
     {
         var x = (input.X() * 1000).To(DType.Float32);
-        var y = input.Activation.Forward(x);
-        var dx = input.Activation.Backward(x, y, Tensor.Ones(x.Shape));
-        return (y.ToFloat64Array().All(double.IsFinite) && dx.ToFloat64Array().All(double.IsFinite)).Label(input.ToString());
+        var layer = input.Layer;
+        var traced = layer.Forward(x, ForwardContext.Evaluation);
+        var dx = layer.Backward(traced.Trace, Tensor.Ones(x.Shape)).Dx;
+        return (traced.Output.ToFloat64Array().All(double.IsFinite) && dx.ToFloat64Array().All(double.IsFinite)).Label(input.ToString());
     }
 }

@@ -51,6 +51,6 @@ public sealed class InitLaws
         var inFeatures = inChoice.Get % 50;
         var layer = new Linear(new Key((ulong)seed), inFeatures, 1 + (outChoice.Get % 50));
         var bound = (double)(float)(inFeatures == 0 ? 0 : 1 / Math.Sqrt(inFeatures));
-        return layer.Bias.Match(b => b.ToFloat64Array().All(v => Math.Abs(v) <= bound), () => false).Label($"in={inFeatures}");
+        return (layer.Bias is { } b && b.ToFloat64Array().All(v => Math.Abs(v) <= bound)).Label($"in={inFeatures}");
     }
 }

@@ -1,29 +1,43 @@
+using Pipelines.Kernels;
 using Pipelines.Layers;
 using Pipelines.Losses;
 using Pipelines.Tensors;
 
 namespace Pipelines.Autodiff;
 
-/// <summary>The one-call entry points of reverse-mode differentiation, and the update that applies a step.</summary>
+/// <summary>The one-call entry point of reverse-mode differentiation, and the update that applies a step.</summary>
 public static class Gradients
 {
     /// <summary>
-    /// The loss of <paramref name="model"/> on <paramref name="input"/> and its gradient with respect to every parameter,
-    /// as a value shaped like the model, plus the model as it is after the forward pass (updated running statistics).
-    /// A parameter shared by several positions (the same tensor object, as in <c>l &gt;&gt; relu &gt;&gt; l</c>) gets at
-    /// every position the sum of the gradients of all its uses.
+    /// The loss of <paramref name="model"/> on <paramref name="input"/>, its gradient with respect to every parameter as a
+    /// value of the model's type, and the model as it is after the forward pass (updated running statistics). The model's
+    /// input needs no gradient, so the first layer's input gradient is never computed. A parameter shared by several
+    /// positions (the same tensor object, as in <c>l &gt;&gt; relu &gt;&gt; l</c>) gets at every position the sum of the
+    /// gradients of all its uses.
     /// </summary>
-    public static ValueAndGradient ValueAndGrad(Layer model, Tensor input, Func<Tensor, LossValue> loss, ForwardContext context)
+    /// <typeparam name="TModel">The model's type.</typeparam>
+    /// <param name="model">The model.</param>
+    /// <param name="input">A batch of inputs.</param>
+    /// <param name="loss">The loss of the model's output, with its gradient.</param>
+    /// <param name="context">Mode and key of the forward pass (training, usually).</param>
+    public static ValueAndGradient<TModel> ValueAndGrad<TModel>(TModel model, Tensor input, Func<Tensor, LossValue> loss, ForwardContext context)
+        where TModel : Layer
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(context);
         var traced = model.Forward(input, context);
-        var value = loss(traced.Output);
-        var (_, gradient) = model.Backward(traced.Trace, value.Gradient);
-        return new ValueAndGradient(value.Value, SumShared(model, gradient), traced.Next);
+        var value = loss(traced.Output) ?? throw new InvalidOperationException("The loss function returned null.");
+        if (value.Gradient.Shape != traced.Output.Shape || value.Gradient.DType != traced.Output.DType)
+            throw new ArgumentException($"The loss's gradient is {value.Gradient.Shape} ({value.Gradient.DType.Name()}) but the model's output is {traced.Output.Shape} ({traced.Output.DType.Name()}); a loss returns the gradient with respect to the output.", nameof(loss));
+        var (_, gradient) = model.Backward(traced.Trace, value.Gradient, inputGradient: false);
+        return new ValueAndGradient<TModel>(value.Value, (TModel)SumShared(model, gradient), (TModel)traced.Next, traced.Output);
     }
 
     /// <summary>The gradient with every group of positions that share one parameter tensor given the group's sum.</summary>
+    /// <param name="model">The model the gradient belongs to, whose shared tensors define the groups.</param>
+    /// <param name="gradient">The gradient, one value per position.</param>
     public static Layer SumShared(Layer model, Layer gradient)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -35,38 +49,53 @@ public static class Gradients
             .ToDictionary(e => e.Name, e => e.Group, StringComparer.Ordinal);
         if (groups.Count == 0)
             return gradient;
-        var gradients = gradient.NamedParameters().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var gradients = gradient.NamedParameters();
         return gradient.MapParameters((name, g) => groups.TryGetValue(name, out var group) ? group.Skip(1).Aggregate(gradients[group[0]], (sum, n) => sum + gradients[n]) : g);
     }
 
     /// <summary>
     /// The model plus the updates, parameter by parameter. An update of exactly zero leaves its element bitwise
-    /// unchanged (even −0), so frozen parameters stay frozen whatever an optimizer does around them.
+    /// unchanged (even −0), so frozen parameters stay frozen whatever an optimizer does around them. Buffers come from
+    /// <paramref name="model"/>: pass the model after the forward pass (<see cref="ValueAndGradient{TModel}.Model"/>).
     /// </summary>
     /// <remarks>Positions that share a tensor and receive bitwise-equal updates keep sharing one result tensor.</remarks>
-    public static TLayer ApplyUpdates<TLayer>(TLayer model, Layer updates)
-        where TLayer : Layer
+    /// <typeparam name="TModel">The model's type.</typeparam>
+    /// <param name="model">The model.</param>
+    /// <param name="updates">One update per parameter, with the model's names, shapes and dtypes.</param>
+    public static TModel ApplyUpdates<TModel>(TModel model, NamedTensors updates)
+        where TModel : Layer
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(updates);
+        var parameters = model.NamedParameters();
+        if (parameters.StructureDifference(updates) is { } difference)
+            throw new ArgumentException($"The updates do not fit the model's parameters: {difference}.", nameof(updates));
         var results = new Dictionary<Tensor, List<(Tensor Update, Tensor Result)>>(ReferenceEqualityComparer.Instance);
-        return (TLayer)Layer.Zip(model, updates, (_, p, u) =>
+        return (TModel)model.MapParameters((name, p) =>
         {
+            var u = updates[name];
             var seen = results.TryGetValue(p, out var list) ? list : results[p] = [];
             foreach (var (earlier, result) in seen)
             {
                 if (earlier.BitwiseEquals(u))
                     return result;
             }
-            var updated = Tensor.Map(p, u.To(p.DType), default(AddUnlessZero));
+            var updated = p.DType == DType.Float32
+                ? Elementwise.Map<AddUnlessZero<float>, float>(p, u, default)
+                : Elementwise.Map<AddUnlessZero<double>, double>(p, u, default);
             seen.Add((u, updated));
             return updated;
         });
     }
 
-    private readonly struct AddUnlessZero : IScalarFunction2
+    /// <summary>The model plus updates given as a layer of the model's structure (a gradient-shaped value).</summary>
+    /// <typeparam name="TModel">The model's type.</typeparam>
+    /// <param name="model">The model.</param>
+    /// <param name="updates">One update per parameter, as a layer with the model's parameter names.</param>
+    public static TModel ApplyUpdates<TModel>(TModel model, Layer updates)
+        where TModel : Layer
     {
-        public double Invoke(double x, double y) => y == 0 ? x : x + y;
+        ArgumentNullException.ThrowIfNull(updates);
+        return ApplyUpdates(model, updates.NamedParameters());
     }
 }
-
-/// <summary>A loss value, its gradient shaped like the model, and the model after the forward pass.</summary>
-public sealed record ValueAndGradient(double Value, Layer Gradient, Layer Next);

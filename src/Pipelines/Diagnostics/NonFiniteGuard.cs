@@ -15,6 +15,10 @@ public static class NonFiniteGuard
     /// Runs one training step's forward and backward and returns the first non-finite value in forward order of the
     /// layers' outputs, else in parameter order of the gradient, or null when everything is finite.
     /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="input">A batch of inputs.</param>
+    /// <param name="loss">The loss of the model's output.</param>
+    /// <param name="context">The forward's context (its tap, if any, still runs).</param>
     public static NonFiniteFinding? Check(Layer model, Tensor input, Func<Tensor, LossValue> loss, ForwardContext context)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Pipelines.Autodiff;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 
@@ -16,21 +15,24 @@ public sealed record SummaryRow(string Name, string Type, Shape OutputShape, lon
 public sealed record Summary(IReadOnlyList<SummaryRow> Rows, long TotalParameters, long TrainableParameters)
 {
     /// <summary>Summarises <paramref name="model"/> for input of <paramref name="inputShape"/>; <paramref name="trainable"/> picks trainable parameters by name (default all).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="inputShape">The shape of an input batch.</param>
+    /// <param name="dtype">The input's dtype.</param>
+    /// <param name="trainable">Which parameters count as trainable, by name; null for all.</param>
     public static Summary Of(Layer model, Shape inputShape, DType dtype = DType.Float32, Func<string, bool>? trainable = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var rows = new List<SummaryRow>();
         var context = ForwardContext.Evaluation with
         {
-            Tap = (path, layer, _, output) => rows.Add(new SummaryRow(path.Length == 0 ? "(model)" : path, layer.GetType().Name, output.Shape, layer.ParameterCount())),
+            // Each row counts the layer's own parameters; its children have rows of their own.
+            Tap = (path, layer, _, output) => rows.Add(new SummaryRow(path.Length == 0 ? "(model)" : path, layer.GetType().Name, output.Shape, layer.Parts.Parameters.Sum(p => (long)p.Tensor.Count))),
         };
         model.Forward(Tensor.Zeros(inputShape, dtype), context);
-        // A layer whose children are listed too (a chain, a residual, a LoRA adapter) owns none of their parameters.
-        rows = [.. rows.Select(r => rows.Any(other => IsBelow(other.Name, r.Name)) ? r with { Parameters = 0 } : r)];
         // Children finish before their parent, so the taps arrive in post-order; show parents first, as PyTorch does.
         var ordered = rows.OrderBy(r => r.Name == "(model)" ? string.Empty : r.Name, PathComparer.Instance).ToList();
-        var parameters = model.NamedParameters().ToList();
-        return new Summary(ordered, parameters.Sum(p => (long)p.Value.Count), parameters.Where(p => trainable?.Invoke(p.Key) ?? true).Sum(p => (long)p.Value.Count));
+        var parameters = model.NamedParameters();
+        return new Summary(ordered, parameters.ElementCount, parameters.Where(p => trainable?.Invoke(p.Key) ?? true).Sum(p => (long)p.Value.Count));
     }
 
     /// <summary>The summary as a fixed-width table with totals.</summary>
@@ -52,9 +54,6 @@ public sealed record Summary(IReadOnlyList<SummaryRow> Rows, long TotalParameter
         text.Append(string.Create(CultureInfo.InvariantCulture, $"Non-trainable parameters: {TotalParameters - TrainableParameters:N0}"));
         return text.ToString();
     }
-
-    private static bool IsBelow(string path, string ancestor) =>
-        path != ancestor && path != "(model)" && (ancestor == "(model)" || path.StartsWith(ancestor + ".", StringComparison.Ordinal));
 
     /// <summary>Orders dotted paths segment by segment, numbers numerically: 2 before 10, encoder.2 before encoder.10.</summary>
     private sealed class PathComparer : IComparer<string>

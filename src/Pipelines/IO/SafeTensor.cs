@@ -12,6 +12,9 @@ public sealed class SafeTensor
     private readonly ReadOnlyMemory<byte> _data;
 
     /// <summary>An entry from raw little-endian bytes; the byte count must be the shape's element count × the dtype's size.</summary>
+    /// <param name="dtype">The stored element type.</param>
+    /// <param name="shape">The shape.</param>
+    /// <param name="data">The bytes.</param>
     public SafeTensor(SafeTensorDType dtype, Shape shape, ReadOnlyMemory<byte> data)
     {
         if ((long)shape.ElementCount * dtype.Size() != data.Length)
@@ -30,56 +33,60 @@ public sealed class SafeTensor
     /// <summary>The stored little-endian bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _data.Span;
 
-    /// <summary>An F32 or F64 entry holding a tensor's elements.</summary>
+    /// <summary>An F32, F64 or I64 entry holding a tensor's elements, by its dtype.</summary>
+    /// <param name="tensor">The tensor.</param>
     public static SafeTensor FromTensor(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.DType == Tensors.DType.Float32)
+        return tensor.DType switch
         {
-            var values = tensor.AsSpan<float>();
-            var bytes = new byte[values.Length * sizeof(float)];
-            for (var i = 0; i < values.Length; i++)
-                BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
-            return new SafeTensor(SafeTensorDType.F32, tensor.Shape, bytes);
-        }
-        var wide = tensor.AsSpan<double>();
-        var wideBytes = new byte[wide.Length * sizeof(double)];
-        for (var i = 0; i < wide.Length; i++)
-            BinaryPrimitives.WriteDoubleLittleEndian(wideBytes.AsSpan(i * sizeof(double)), wide[i]);
-        return new SafeTensor(SafeTensorDType.F64, tensor.Shape, wideBytes);
+            Tensors.DType.Float32 => new SafeTensor(SafeTensorDType.F32, tensor.Shape, LittleEndianBytes(tensor.AsSpan<float>())),
+            Tensors.DType.Float64 => new SafeTensor(SafeTensorDType.F64, tensor.Shape, LittleEndianBytes(tensor.AsSpan<double>())),
+            _ => new SafeTensor(SafeTensorDType.I64, tensor.Shape, LittleEndianBytes(tensor.AsSpan<long>())),
+        };
     }
 
     /// <summary>An I64 entry, e.g. class indices.</summary>
-    public static SafeTensor FromInt64(ReadOnlySpan<long> values, Shape shape)
-    {
-        var bytes = new byte[values.Length * sizeof(long)];
-        for (var i = 0; i < values.Length; i++)
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * sizeof(long)), values[i]);
-        return new SafeTensor(SafeTensorDType.I64, shape, bytes);
-    }
+    /// <param name="values">The integers in row-major order.</param>
+    /// <param name="shape">The shape.</param>
+    public static SafeTensor FromInt64(ReadOnlySpan<long> values, Shape shape) => new(SafeTensorDType.I64, shape, LittleEndianBytes(values));
 
     /// <summary>
-    /// The entry as a tensor of its natural type: F64 gives float64; F32, F16 and BF16 give float32 (exactly:
-    /// every F16 and BF16 value is a float32 value); integer and boolean entries give float64 (exact up to 2⁵³).
+    /// The entry as a tensor of its natural type: F64 gives float64; F32, F16 and BF16 give float32 (exactly: every F16 and
+    /// BF16 value is a float32 value); integer and boolean entries give int64 (exactly).
     /// </summary>
-    public Tensor ToTensor() => ToTensor(DType is SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16 ? Tensors.DType.Float32 : Tensors.DType.Float64);
+    public Tensor ToTensor() => ToTensor(
+        DType is SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16 ? Tensors.DType.Float32
+        : DType.IsInteger() ? Tensors.DType.Int64
+        : Tensors.DType.Float64);
 
-    /// <summary>The entry converted to a tensor of <paramref name="dtype"/> (rounded once when narrowing).</summary>
+    /// <summary>
+    /// The entry converted to a tensor of <paramref name="dtype"/>: floats rounded once when narrowing, integers exactly
+    /// into int64 (and to the nearest float otherwise), floats into int64 by truncation toward zero.
+    /// </summary>
+    /// <param name="dtype">The element type of the result.</param>
     public Tensor ToTensor(DType dtype)
     {
         var bytes = Bytes;
         var count = Shape.ElementCount;
-        if (DType == SafeTensorDType.F32 || DType == SafeTensorDType.F16 || DType == SafeTensorDType.BF16)
+        if (DType.IsInteger())
         {
-            var values = new float[count];
+            var integers = new long[count];
             for (var i = 0; i < count; i++)
-                values[i] = ReadSingle(bytes, i);
-            return Tensor.FromSpan(values, Shape).To(dtype);
+                integers[i] = ReadInteger(bytes, i);
+            return Tensor.FromSpan(integers, Shape).To(dtype);
         }
-        var wide = new double[count];
+        if (DType == SafeTensorDType.F64)
+        {
+            var wide = new double[count];
+            for (var i = 0; i < count; i++)
+                wide[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * 8)..]);
+            return Tensor.FromSpan(wide, Shape).To(dtype);
+        }
+        var values = new float[count];
         for (var i = 0; i < count; i++)
-            wide[i] = DType == SafeTensorDType.F64 ? BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * 8)..]) : ExactDouble(ReadInteger(bytes, i));
-        return Tensor.FromSpan(wide, Shape).To(dtype);
+            values[i] = ReadSingle(bytes, i);
+        return Tensor.FromSpan(values, Shape).To(dtype);
     }
 
     /// <summary>The elements of an integer or boolean entry.</summary>
@@ -107,7 +114,17 @@ public sealed class SafeTensor
         _ => bytes[i],
     };
 
-    private static double ExactDouble(long value) => Math.Abs(value) <= (1L << 53)
-        ? value
-        : throw new InvalidOperationException($"The integer {value} has no exact float64 value; read it with ToInt64Array().");
+    /// <summary>The elements as little-endian bytes, whatever this machine's byte order.</summary>
+    private static byte[] LittleEndianBytes<T>(ReadOnlySpan<T> values)
+        where T : unmanaged
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).ToArray();
+        if (!BitConverter.IsLittleEndian)
+        {
+            var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            for (var i = 0; i < bytes.Length; i += size)
+                bytes.AsSpan(i, size).Reverse();
+        }
+        return bytes;
+    }
 }

@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Unicode;
-using LanguageExt;
-using LanguageExt.Common;
 using Pipelines.Tensors;
 
 namespace Pipelines.IO;
@@ -26,15 +24,16 @@ public static class SafeTensors
     public static SafeTensorsFile Load(string path) => Parse(File.ReadAllBytes(path), path);
 
     /// <summary>Reads a file, returning the failure as a value instead of throwing.</summary>
-    public static Fin<SafeTensorsFile> TryLoad(string path)
+    /// <param name="path">The file.</param>
+    public static Result<SafeTensorsFile> TryLoad(string path)
     {
         try
         {
-            return Load(path);
+            return Result.Success(Load(path));
         }
         catch (Exception e) when (e is SafeTensorsFormatException or IOException or UnauthorizedAccessException)
         {
-            return Error.New(e);
+            return Result.Fail<SafeTensorsFile>(Failure.From(e));
         }
     }
 

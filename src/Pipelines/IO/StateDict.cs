@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using LanguageExt;
-using LanguageExt.Common;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 
@@ -45,16 +43,19 @@ public static class StateDict
     }
 
     /// <summary>Reads a safetensors file and loads it into the model, returning any failure as a value.</summary>
-    public static Fin<T> TryLoad<T>(T model, string path, bool strict = true)
+    public static Result<T> TryLoad<T>(T model, string path, bool strict = true)
         where T : Layer
     {
+        var file = SafeTensors.TryLoad(path);
+        if (!file.IsSuccess)
+            return Result.Fail<T>(file.Failure);
         try
         {
-            return SafeTensors.TryLoad(path).Map(file => Load(model, file, strict));
+            return Result.Success(Load(model, file.Value, strict));
         }
         catch (StateDictMismatchException e)
         {
-            return Error.New(e);
+            return Result.Fail<T>(Failure.From(e));
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Pipelines.Autodiff;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -19,12 +18,14 @@ public enum Join
 public sealed record Branches : Layer
 {
     /// <summary>Branches joined by <paramref name="join"/>.</summary>
+    /// <param name="join">How the outputs are joined.</param>
+    /// <param name="branches">At least one branch.</param>
     public Branches(Join join, params IEnumerable<Layer> branches)
     {
         ArgumentNullException.ThrowIfNull(branches);
         Layers = [.. branches];
         if (Layers.IsEmpty || Layers.Any(b => b is null))
-            throw new ArgumentException("Parallel needs at least one branch and no null branch.", nameof(branches));
+            throw new ArgumentException("Branches needs at least one branch and no null branch.", nameof(branches));
         Join = join;
     }
 
@@ -34,14 +35,20 @@ public sealed record Branches : Layer
     /// <summary>The branches.</summary>
     public ImmutableArray<Layer> Layers { get; }
 
+    /// <inheritdoc/>
+    public override LayerParts Parts => new() { Children = [.. Layers.Select((b, i) => (Name(i), b))] };
+
     /// <summary>Lists the branches.</summary>
     public override string ToString() =>
         $"Branches({Join},\n{string.Concat(Layers.Select((b, i) => $"  ({i}): {b.ToString()!.Replace("\n", "\n  ", StringComparison.Ordinal)}\n"))})";
 
     /// <inheritdoc/>
-    protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
+    protected override Layer Rebuild(LayerParts parts) => new Branches(Join, parts.Children.Select(c => c.Layer));
+
+    /// <inheritdoc/>
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
-        var steps = Layers.Select((b, i) => b.Run(x, context, LayerPath.Join(path, Name(i)))).ToList();
+        var steps = Layers.Select((b, i) => b.Forward(x, context.Child(Name(i)))).ToList();
         var outputs = steps.Select(s => s.Output).ToList();
         Tensor y;
         try
@@ -50,16 +57,16 @@ public sealed record Branches : Layer
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{LayerPath.Describe("Branches", path)} cannot {Join.ToString().ToLowerInvariant()} its branches: {e.Message}", nameof(x), e);
+            throw new ArgumentException($"{Describe(context.Path)} cannot {Join.ToString().ToLowerInvariant()} its branches: {e.Message}", nameof(x), e);
         }
-        var next = steps.Select((s, i) => ReferenceEquals(s.Next, Layers[i])).All(same => same) ? this : new Branches(Join, steps.Select(s => s.Next));
+        var next = WithChildren([.. steps.Select(s => s.Next)]);
         return new Traced(y, new BranchesTrace([.. steps.Select(s => s.Trace)], [.. outputs.Select(o => o.Rank == 0 ? 1 : o.Shape.Last)]), next);
     }
 
     /// <inheritdoc/>
-    protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path)
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
     {
-        var saved = Expect<BranchesTrace>(trace, "Branches", path);
+        var saved = Expect<BranchesTrace>(trace);
         Tensor? dx = null;
         var gradients = new Layer[Layers.Length];
         var offset = 0;
@@ -67,30 +74,16 @@ public sealed record Branches : Layer
         {
             var part = Join == Join.Concat ? dy.Narrow(-1, offset, saved.Widths[i]) : dy;
             offset += saved.Widths[i];
-            (var branchDx, gradients[i]) = Layers[i].Backward(saved.Children[i], part, LayerPath.Join(path, Name(i)));
-            dx = dx is null ? branchDx : dx + branchDx;
+            (var branchDx, gradients[i]) = Layers[i].Backward(saved.Children[i], part, inputGradient);
+            dx = branchDx is null ? dx : dx is null ? branchDx : dx + branchDx;
         }
-        return (dx!, new Branches(Join, gradients));
+        return (dx, WithChildren(gradients));
     }
-
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) =>
-        Layers.SelectMany((b, i) => b.NamedParameters(LayerPath.Join(prefix, Name(i))));
-
-    /// <inheritdoc/>
-    protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) =>
-        new Branches(Join, Layers.Select((b, i) => b.MapParameters(LayerPath.Join(prefix, Name(i)), map)));
-
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedBuffers(string prefix) =>
-        Layers.SelectMany((b, i) => b.NamedBuffers(LayerPath.Join(prefix, Name(i))));
-
-    /// <inheritdoc/>
-    protected internal override Layer MapBuffers(string prefix, Func<string, Tensor, Tensor> map) =>
-        new Branches(Join, Layers.Select((b, i) => b.MapBuffers(LayerPath.Join(prefix, Name(i)), map)));
 
     private static string Name(int index) => index.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>The trace of <see cref="Branches"/>: each branch's trace and the width of its output along the last axis.</summary>
+/// <param name="Children">One trace per branch.</param>
+/// <param name="Widths">Each branch's output width along the last axis.</param>
 public sealed record BranchesTrace(ImmutableArray<Trace> Children, ImmutableArray<int> Widths) : Trace;

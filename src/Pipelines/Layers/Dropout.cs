@@ -1,20 +1,22 @@
 using System.Globalization;
-using Pipelines.Autodiff;
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
 
 /// <summary>
 /// Zeroes each element with probability <see cref="P"/> in training and scales the rest by 1/(1 − p), like
-/// <c>nn.Dropout</c>; the identity in evaluation. The mask comes from the context's key folded with the layer's path.
+/// <c>nn.Dropout</c>; the identity in evaluation. The mask comes from the context's <see cref="ForwardContext.LayerKey"/>,
+/// so two dropout layers never share a mask and the same context always gives the same mask.
 /// </summary>
 public sealed record Dropout : Layer
 {
-    /// <summary>A dropout layer; p must lie in [0, 1).</summary>
+    /// <summary>A dropout layer; p must lie in [0, 1] (p = 1 drops everything, as in PyTorch).</summary>
+    /// <param name="p">The probability of zeroing an element.</param>
     public Dropout(double p = 0.5)
     {
-        if (!(p >= 0 && p < 1))
-            throw new ArgumentOutOfRangeException(nameof(p), p, $"Dropout p must lie in [0, 1) but got {p}.");
+        if (!(p >= 0 && p <= 1))
+            throw new ArgumentOutOfRangeException(nameof(p), p, $"Dropout p must lie in [0, 1] but got {p}.");
         P = p;
     }
 
@@ -25,34 +27,26 @@ public sealed record Dropout : Layer
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p={P}, inplace=False)");
 
     /// <inheritdoc/>
-    protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
         if (context.Mode == Mode.Eval || P == 0)
             return new Traced(x, new MaskTrace(null, x), this);
-        var keep = 1 - P;
-        var mask = Tensor.Uniform(context.KeyFor(path), x.Shape, dtype: x.DType).Map(new KeepScaled(P, 1 / keep));
+        if (!x.DType.IsFloatingPoint())
+            throw new ArgumentException($"{Describe(context.Path)} needs float input but got {x.DType.Name()} {x.Shape}.", nameof(x));
+        var mask = DropoutMask.Create(context.LayerKey, x.Shape, P, x.DType);
         return new Traced(x * mask, new MaskTrace(mask, x), this);
     }
 
     /// <inheritdoc/>
-    protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path)
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
     {
-        var saved = Expect<MaskTrace>(trace, "Dropout", path);
-        ExpectGradient(saved.Input, dy, "Dropout", path);
-        return (saved.Mask is null ? dy : dy * saved.Mask, this);
-    }
-
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) => [];
-
-    /// <inheritdoc/>
-    protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) => this;
-
-    private readonly record struct KeepScaled(double P, double Scale) : IScalarFunction
-    {
-        public double Invoke(double u) => u >= P ? Scale : 0;
+        var saved = Expect<MaskTrace>(trace);
+        ExpectGradient(saved.Input, dy, trace);
+        return (inputGradient ? saved.Mask is null ? dy : dy * saved.Mask : null, this);
     }
 }
 
 /// <summary>Dropout's trace: the scaled keep-mask (none in evaluation) and the input, for its shape.</summary>
+/// <param name="Mask">The mask the output was multiplied by, or null when nothing was dropped.</param>
+/// <param name="Input">The forward input.</param>
 public sealed record MaskTrace(Tensor? Mask, Tensor Input) : Trace;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Pipelines.Autodiff;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -11,33 +10,32 @@ namespace Pipelines.Layers;
 public abstract record ElementwiseLayer : Layer
 {
     /// <summary>The function.</summary>
+    /// <param name="x">The input.</param>
     protected abstract Tensor Apply(Tensor x);
 
     /// <summary>dx from the input x, the output y and the upstream gradient dy.</summary>
+    /// <param name="x">The forward input.</param>
+    /// <param name="y">The forward output.</param>
+    /// <param name="dy">The gradient of the output.</param>
     protected abstract Tensor Derivative(Tensor x, Tensor y, Tensor dy);
 
     /// <inheritdoc/>
-    protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
         var y = Apply(x);
         return new Traced(y, new ElementwiseTrace(x, y), this);
     }
 
     /// <inheritdoc/>
-    protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path)
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
     {
-        var saved = Expect<ElementwiseTrace>(trace, GetType().Name, path);
-        ExpectGradient(saved.Output, dy, GetType().Name, path);
-        return (Derivative(saved.Input, saved.Output, dy), this);
+        var saved = Expect<ElementwiseTrace>(trace);
+        ExpectGradient(saved.Output, dy, trace);
+        return (inputGradient ? Derivative(saved.Input, saved.Output, dy) : null, this);
     }
 
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) => [];
-
-    /// <inheritdoc/>
-    protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) => this;
-
     /// <summary>A number as Python prints a float in a module's repr: <c>1.0</c>, <c>0.2</c>.</summary>
+    /// <param name="value">The number.</param>
     protected static string PythonFloat(double value) =>
         value == Math.Floor(value) && Math.Abs(value) < 1e16 ? value.ToString("0.0", CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
 }

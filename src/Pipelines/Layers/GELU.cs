@@ -1,4 +1,4 @@
-using Pipelines.Layers.Functional;
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;

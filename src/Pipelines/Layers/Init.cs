@@ -8,23 +8,42 @@ namespace Pipelines.Layers;
 /// </summary>
 public static class Init
 {
-    /// <summary>The recommended gain for a non-linearity, like <c>calculate_gain(nonlinearity, param)</c>.</summary>
+    /// <summary>
+    /// The recommended gain for a non-linearity, like <c>calculate_gain(nonlinearity, param)</c>: the parameter is the
+    /// negative slope of a leaky ReLU (0.01 when not given) and, as in PyTorch, ignored for every other non-linearity.
+    /// </summary>
     /// <param name="nonlinearity">The non-linearity that follows the layer.</param>
-    /// <param name="negativeSlope">For <see cref="Nonlinearity.LeakyRelu"/> only; 0.01 when not given.</param>
-    public static double CalculateGain(Nonlinearity nonlinearity, double? negativeSlope = null)
+    /// <param name="param">For <see cref="Nonlinearity.LeakyRelu"/>, its negative slope; ignored otherwise.</param>
+    public static double CalculateGain(Nonlinearity nonlinearity, double? param = null) => nonlinearity switch
     {
-        if (negativeSlope is { } given && nonlinearity != Nonlinearity.LeakyRelu)
-            throw new ArgumentException($"A negative slope ({given}) only applies to {Nonlinearity.LeakyRelu}, not {nonlinearity}.", nameof(negativeSlope));
-        return nonlinearity switch
+        Nonlinearity.Linear or Nonlinearity.Conv or Nonlinearity.Sigmoid => 1.0,
+        Nonlinearity.Tanh => 5.0 / 3,
+        Nonlinearity.Relu => Math.Sqrt(2.0),
+        Nonlinearity.LeakyRelu => Math.Sqrt(2.0 / (1 + Math.Pow(param ?? 0.01, 2))),
+        Nonlinearity.Selu => 3.0 / 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(nonlinearity), nonlinearity, "Unknown non-linearity."),
+    };
+
+    /// <summary>
+    /// <see cref="CalculateGain(Nonlinearity, double?)"/> by PyTorch's name: <c>linear</c>, <c>conv1d</c>, <c>conv2d</c>,
+    /// <c>conv3d</c>, <c>conv_transpose1d</c>, <c>conv_transpose2d</c>, <c>conv_transpose3d</c>, <c>sigmoid</c>,
+    /// <c>tanh</c>, <c>relu</c>, <c>leaky_relu</c> or <c>selu</c>.
+    /// </summary>
+    /// <param name="nonlinearity">PyTorch's name of the non-linearity.</param>
+    /// <param name="param">For <c>leaky_relu</c>, its negative slope; ignored otherwise.</param>
+    public static double CalculateGain(string nonlinearity, double? param = null) => CalculateGain(
+        nonlinearity switch
         {
-            Nonlinearity.Linear or Nonlinearity.Conv or Nonlinearity.Sigmoid => 1.0,
-            Nonlinearity.Tanh => 5.0 / 3,
-            Nonlinearity.Relu => Math.Sqrt(2.0),
-            Nonlinearity.LeakyRelu => Math.Sqrt(2.0 / (1 + Math.Pow(negativeSlope ?? 0.01, 2))),
-            Nonlinearity.Selu => 3.0 / 4,
-            _ => throw new ArgumentOutOfRangeException(nameof(nonlinearity), nonlinearity, "Unknown non-linearity."),
-        };
-    }
+            "linear" => Nonlinearity.Linear,
+            "conv1d" or "conv2d" or "conv3d" or "conv_transpose1d" or "conv_transpose2d" or "conv_transpose3d" => Nonlinearity.Conv,
+            "sigmoid" => Nonlinearity.Sigmoid,
+            "tanh" => Nonlinearity.Tanh,
+            "relu" => Nonlinearity.Relu,
+            "leaky_relu" => Nonlinearity.LeakyRelu,
+            "selu" => Nonlinearity.Selu,
+            _ => throw new ArgumentException($"Unsupported nonlinearity '{nonlinearity}'; PyTorch's names are linear, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, sigmoid, tanh, relu, leaky_relu and selu.", nameof(nonlinearity)),
+        },
+        param);
 
     /// <summary>
     /// Fan-in and fan-out of a weight of this shape: <c>[out, in, *receptive]</c> gives
@@ -56,12 +75,15 @@ public static class Init
             throw new ArgumentException($"TruncNormal needs std > 0, a finite mean and a < b but got mean={mean}, std={std}, a={a}, b={b}.", nameof(std));
         var low = SpecialFunctions.NormalCdf((a - mean) / std);
         var high = SpecialFunctions.NormalCdf((b - mean) / std);
-        return Tensor.Draw(shape, dtype, i =>
+        var draws = GC.AllocateUninitializedArray<double>(shape.ElementCount);
+        RandomBits.FillUnitInterval(key, DType.Float64, draws);
+        for (var i = 0; i < draws.Length; i++)
         {
-            var u = low + ((high - low) * RandomBits.UnitInterval(key, i, DType.Float64));
+            var u = low + ((high - low) * draws[i]);
             var z = SpecialFunctions.Erfinv((2 * u) - 1) * Math.Sqrt(2);
-            return Math.Clamp(mean + (std * z), a, b);
-        });
+            draws[i] = Math.Clamp(mean + (std * z), a, b);
+        }
+        return Tensor.FromDraws(draws, shape, dtype);
     }
 
     /// <summary>Every element <paramref name="value"/>, like <c>constant_</c>.</summary>
@@ -173,18 +195,14 @@ public static class Init
     {
         var (fanIn, fanOut) = Fans(shape);
         var fan = mode == FanMode.FanIn ? fanIn : fanOut;
-        var gain = nonlinearity == Nonlinearity.LeakyRelu ? CalculateGain(nonlinearity, a) : CalculateGain(nonlinearity);
+        var gain = CalculateGain(nonlinearity, a);
         return gain / Math.Sqrt(fan);
     }
 
     private static double[] Transposed(double[] matrix, int rows, int cols)
     {
         var result = new double[matrix.Length];
-        for (var r = 0; r < rows; r++)
-        {
-            for (var c = 0; c < cols; c++)
-                result[(c * rows) + r] = matrix[(r * cols) + c];
-        }
+        Transposition.Transpose<double>(matrix, rows, cols, cols, result, rows);
         return result;
     }
 

@@ -9,12 +9,18 @@ namespace Pipelines.Layers;
 public abstract partial record Layer
 {
     /// <summary>Parameter-wise sum; both sides must have the same parameters (names and shapes).</summary>
+    /// <param name="left">The left operand; the result has its structure and buffers.</param>
+    /// <param name="right">The right operand.</param>
     public static Layer operator +(Layer left, Layer right) => Zip(left, right, static (_, a, b) => a + b);
 
     /// <summary>Parameter-wise difference.</summary>
+    /// <param name="left">The left operand; the result has its structure and buffers.</param>
+    /// <param name="right">The right operand.</param>
     public static Layer operator -(Layer left, Layer right) => Zip(left, right, static (_, a, b) => a - b);
 
     /// <summary>Every parameter times <paramref name="scale"/>.</summary>
+    /// <param name="scale">The factor.</param>
+    /// <param name="layer">The layer.</param>
     public static Layer operator *(double scale, Layer layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -26,23 +32,20 @@ public abstract partial record Layer
 
     /// <summary>
     /// <paramref name="combine"/>(name, left, right) for every parameter, in <paramref name="left"/>'s structure. The two
-    /// must have the same parameter names and shapes, or the error names the first difference.
+    /// must have the same parameter names, in order, and shapes, or the error names the first difference.
     /// </summary>
+    /// <param name="left">The first layer; the result has its structure and buffers.</param>
+    /// <param name="right">The second layer.</param>
+    /// <param name="combine">The combination of the two tensors of each parameter.</param>
     public static Layer Zip(Layer left, Layer right, Func<string, Tensor, Tensor, Tensor> combine)
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
         ArgumentNullException.ThrowIfNull(combine);
-        var others = right.NamedParameters().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var names = left.NamedParameters().Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
-        var missing = names.Where(n => !others.ContainsKey(n)).Concat(others.Keys.Where(n => !names.Contains(n))).FirstOrDefault();
-        if (missing is not null)
-            throw new ArgumentException($"Parameter '{missing}' is in one of the two values but not the other; they must have the same structure.", nameof(right));
-        return left.MapParameters((name, a) => others[name].Shape == a.Shape
-            ? combine(name, a, others[name])
-            : throw new ArgumentException($"Parameter '{name}' is {a.Shape} on one side and {others[name].Shape} on the other.", nameof(right)));
+        var combined = NamedTensors.Zip(left.NamedParameters(), right.NamedParameters(), combine);
+        return left.MapParameters((name, _) => combined[name]);
     }
 
-    /// <summary>The Euclidean norm of all parameters together, like the total norm of <c>clip_grad_norm_</c>.</summary>
-    public double GlobalNorm() => Math.Sqrt(Parameters().Sum(p => (p * p).Sum().Item()));
+    /// <summary>The Euclidean norm of all parameters together, like the total norm of <c>clip_grad_norm_</c>, accumulated in double.</summary>
+    public double GlobalNorm() => Math.Sqrt(NamedParameters().Tensors.Sum(p => p.SumOfSquares()));
 }

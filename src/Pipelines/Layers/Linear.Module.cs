@@ -1,4 +1,3 @@
-using LanguageExt;
 using Pipelines.Kernels;
 using Pipelines.Tensors;
 
@@ -11,9 +10,14 @@ public sealed partial record Linear
     /// <c>x·Wᵀ + b</c> over the last axis, like <c>torch.nn.functional.linear</c>: <c>[..., in]</c> gives
     /// <c>[..., out]</c> and a 1-D input <c>[in]</c> gives <c>[out]</c>.
     /// </summary>
-    public static Tensor Apply(Tensor x, Tensor weight, Option<Tensor> bias) => new Linear(weight, bias).Forward(x);
+    /// <param name="x">The input, <c>[..., in]</c>.</param>
+    /// <param name="weight">The weight, <c>[out, in]</c>.</param>
+    /// <param name="bias">The bias, <c>[out]</c>, or null.</param>
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias = null) => new Linear(weight, bias).Forward(x);
 
     /// <summary><c>dx = dy·W</c>: the gradient with respect to the input, shaped like the input.</summary>
+    /// <param name="dy">The gradient of the output, <c>[..., out]</c>.</param>
+    /// <param name="weight">The weight, <c>[out, in]</c>.</param>
     public static Tensor InputGradient(Tensor dy, Tensor weight)
     {
         ArgumentNullException.ThrowIfNull(dy);
@@ -25,6 +29,8 @@ public sealed partial record Linear
     }
 
     /// <summary><c>dW = Σ dyᵀ·x</c> over every leading axis: <c>[out, in]</c>.</summary>
+    /// <param name="dy">The gradient of the output, <c>[..., out]</c>.</param>
+    /// <param name="x">The forward input, <c>[..., in]</c> with the same leading axes.</param>
     public static Tensor WeightGradient(Tensor dy, Tensor x)
     {
         ArgumentNullException.ThrowIfNull(dy);
@@ -36,6 +42,7 @@ public sealed partial record Linear
     }
 
     /// <summary><c>db = Σ dy</c> over every leading axis: <c>[out]</c>.</summary>
+    /// <param name="dy">The gradient of the output, <c>[..., out]</c>.</param>
     public static Tensor BiasGradient(Tensor dy)
     {
         ArgumentNullException.ThrowIfNull(dy);
@@ -44,9 +51,6 @@ public sealed partial record Linear
         return dy.Reshape(dy.Shape.LeadingCount, dy.Shape.Last).Sum(0);
     }
 
-    private static Tensor Project(Tensor x, Tensor weight, Option<Tensor> bias)
-    {
-        var shape = x.Shape.WithLast(weight.Shape[0]);
-        return Products.MultiplyTransposed(x, weight, bias.MatchUnsafe(b => b, () => null), shape);
-    }
+    private static Tensor Project(Tensor x, Tensor weight, Tensor? bias) =>
+        Products.MultiplyTransposed(x, weight, bias, x.Shape.WithLast(weight.Shape[0]));
 }

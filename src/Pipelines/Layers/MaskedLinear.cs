@@ -1,5 +1,3 @@
-using LanguageExt;
-using Pipelines.Autodiff;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -11,6 +9,8 @@ namespace Pipelines.Layers;
 public sealed record MaskedLinear : Layer
 {
     /// <summary>A masked layer around <paramref name="linear"/>'s parameters.</summary>
+    /// <param name="linear">The weight (as stored, before masking) and bias.</param>
+    /// <param name="mask">Zeros and ones shaped and typed like the weight.</param>
     public MaskedLinear(Linear linear, Tensor mask)
     {
         ArgumentNullException.ThrowIfNull(linear);
@@ -28,32 +28,33 @@ public sealed record MaskedLinear : Layer
     /// <summary>The fixed mask, a buffer.</summary>
     public Tensor Mask { get; }
 
+    /// <inheritdoc/>
+    public override LayerParts Parts => Linear.Parts with { Buffers = [("mask", Mask)] };
+
     /// <summary>Describes the layer and its density.</summary>
-    public override string ToString() => $"MaskedLinear(in_features={Linear.InFeatures}, out_features={Linear.OutFeatures}, bias={(Linear.Bias.IsSome ? "True" : "False")}, density={Mask.Mean().Item():0.###})";
+    public override string ToString() => $"MaskedLinear(in_features={Linear.InFeatures}, out_features={Linear.OutFeatures}, bias={(Linear.Bias is null ? "False" : "True")}, density={Mask.Mean().Item():0.###})";
 
     /// <inheritdoc/>
-    protected internal override Traced Forward(Tensor x, ForwardContext context, string path) =>
-        Masked().Forward(x, context, path) with { Next = this };
+    protected override Layer Rebuild(LayerParts parts) => new MaskedLinear(new Linear(parts.Parameter("weight"), parts.OptionalParameter("bias")), parts.Buffer("mask"));
 
     /// <inheritdoc/>
-    protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path)
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
-        var (dx, gradient) = Masked().Backward(trace, dy, path);
-        var g = (Linear)gradient;
-        return (dx, new MaskedLinear(new Linear(g.Weight * Mask, g.Bias), Mask));
+        if (x.Rank == 0 || x.Shape.Last != Linear.InFeatures || x.DType != Mask.DType)
+            throw new ArgumentException($"{Describe(context.Path)} expects input [..., {Linear.InFeatures}] ({Mask.DType.Name()}) but got {x.Shape} ({x.DType.Name()}).", nameof(x));
+        return new Traced(Linear.Apply(x, MaskedWeight, Linear.Bias), new InputTrace(x), this);
     }
 
     /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) => Linear.NamedParameters(prefix);
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
+    {
+        var x = Expect<InputTrace>(trace).Input;
+        var expected = x.Shape.WithLast(Linear.OutFeatures);
+        if (dy.Shape != expected || dy.DType != x.DType)
+            throw new ArgumentException($"{Describe(trace.Path)} backward expects dy {expected} ({x.DType.Name()}) but got {dy.Shape} ({dy.DType.Name()}).", nameof(dy));
+        var gradient = new MaskedLinear(new Linear(Linear.WeightGradient(dy, x) * Mask, Linear.Bias is null ? null : Linear.BiasGradient(dy)), Mask);
+        return (inputGradient ? Linear.InputGradient(dy, MaskedWeight) : null, gradient);
+    }
 
-    /// <inheritdoc/>
-    protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) => new MaskedLinear((Linear)Linear.MapParameters(prefix, map), Mask);
-
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedBuffers(string prefix) => [new(LayerPath.Join(prefix, "mask"), Mask)];
-
-    /// <inheritdoc/>
-    protected internal override Layer MapBuffers(string prefix, Func<string, Tensor, Tensor> map) => new MaskedLinear(Linear, map(LayerPath.Join(prefix, "mask"), Mask));
-
-    private Linear Masked() => new(Linear.Weight * Mask, Linear.Bias);
+    private Tensor MaskedWeight => Linear.Weight * Mask;
 }

@@ -1,6 +1,6 @@
 namespace Pipelines.Layers;
 
-/// <summary>The non-linearities <see cref="Init.CalculateGain"/> knows, as in <c>torch.nn.init.calculate_gain</c>.</summary>
+/// <summary>The non-linearities <see cref="Init.CalculateGain(Nonlinearity, double?)"/> knows, as in <c>torch.nn.init.calculate_gain</c>.</summary>
 public enum Nonlinearity
 {
     /// <summary>The identity; gain 1.</summary>

@@ -1,15 +1,15 @@
-using Pipelines.Autodiff;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
 
 /// <summary>
 /// Reshapes every sample: the leading (batch) axis stays, the rest becomes <see cref="SampleShape"/> (one extent may
-/// be −1). <see cref="Flatten"/> is the common case. Free: a reshape shares storage.
+/// be −1, inferred as PyTorch infers it). <see cref="Flatten"/> is the common case. Free: a reshape shares storage.
 /// </summary>
-public record Reshape : Layer
+public sealed record Reshape : Layer
 {
     /// <summary>A layer reshaping each sample to <paramref name="sampleShape"/>.</summary>
+    /// <param name="sampleShape">The extents of each sample after the layer; one may be −1.</param>
     public Reshape(params int[] sampleShape)
     {
         ArgumentNullException.ThrowIfNull(sampleShape);
@@ -23,39 +23,53 @@ public record Reshape : Layer
     public override string ToString() => $"Reshape({string.Join(", ", SampleShape)})";
 
     /// <inheritdoc/>
-    protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
         if (x.Rank == 0)
-            throw new ArgumentException($"{LayerPath.Describe(GetType().Name, path)} expects input with a batch axis but got a scalar.", nameof(x));
+            throw new ArgumentException($"{Describe(context.Path)} expects input with a batch axis but got a scalar.", nameof(x));
         try
         {
             return new Traced(x.Reshape([x.Shape[0], .. SampleShape]), new InputTrace(x), this);
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{LayerPath.Describe(GetType().Name, path)}: {e.Message}", nameof(x), e);
+            throw new ArgumentException($"{Describe(context.Path)}: {e.Message}", nameof(x), e);
         }
     }
 
     /// <inheritdoc/>
-    protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path)
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
     {
-        var input = Expect<InputTrace>(trace, GetType().Name, path).Input;
+        var input = Expect<InputTrace>(trace).Input;
         if (dy.Count != input.Count)
-            throw new ArgumentException($"{LayerPath.Describe(GetType().Name, path)} backward expects dy with {input.Count} elements but got {dy.Shape}.", nameof(dy));
-        return (dy.Reshape(input.Shape), this);
+            throw new ArgumentException($"{Describe(trace.Path)} backward expects dy with {input.Count} elements but got {dy.Shape}.", nameof(dy));
+        return (inputGradient ? dy.Reshape(input.Shape) : null, this);
     }
-
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) => [];
-
-    /// <inheritdoc/>
-    protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) => this;
 }
 
-/// <summary>Flattens every sample to one axis, like <c>nn.Flatten()</c>: [N, ...] becomes [N, product].</summary>
-public sealed record Flatten() : Reshape(-1)
+/// <summary>
+/// Flattens every sample to one axis, like <c>nn.Flatten()</c>: [N, ...] becomes [N, product of the rest]. The product
+/// is computed, not inferred, so an empty batch flattens too.
+/// </summary>
+public sealed record Flatten : Layer
 {
     /// <summary>Prints as PyTorch does.</summary>
     public override string ToString() => "Flatten(start_dim=1, end_dim=-1)";
+
+    /// <inheritdoc/>
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
+    {
+        if (x.Rank == 0)
+            throw new ArgumentException($"{Describe(context.Path)} expects input with a batch axis but got a scalar.", nameof(x));
+        return new Traced(x.Reshape(new Shape(x.Shape[0], x.Shape.DropFirst().ElementCount)), new InputTrace(x), this);
+    }
+
+    /// <inheritdoc/>
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
+    {
+        var input = Expect<InputTrace>(trace).Input;
+        if (dy.Count != input.Count)
+            throw new ArgumentException($"{Describe(trace.Path)} backward expects dy with {input.Count} elements but got {dy.Shape}.", nameof(dy));
+        return (inputGradient ? dy.Reshape(input.Shape) : null, this);
+    }
 }

@@ -1,40 +1,44 @@
-using Pipelines.Autodiff;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
 
 /// <summary>x + fn(x): a residual connection around <see cref="Fn"/>, whose parameters are named <c>fn.…</c>.</summary>
-public sealed record Residual(Layer Fn) : Layer
+public sealed record Residual : Layer
 {
+    /// <summary>A residual connection around <paramref name="fn"/>, which must keep the input's shape.</summary>
+    /// <param name="fn">The wrapped layer.</param>
+    public Residual(Layer fn)
+    {
+        ArgumentNullException.ThrowIfNull(fn);
+        Fn = fn;
+    }
+
+    /// <summary>The wrapped layer.</summary>
+    public Layer Fn { get; }
+
+    /// <inheritdoc/>
+    public override LayerParts Parts => new() { Children = [("fn", Fn)] };
+
     /// <summary>Prints the wrapped layer.</summary>
     public override string ToString() => $"Residual(\n  (fn): {Fn.ToString()!.Replace("\n", "\n  ", StringComparison.Ordinal)}\n)";
 
     /// <inheritdoc/>
-    protected internal override Traced Forward(Tensor x, ForwardContext context, string path)
+    protected override Layer Rebuild(LayerParts parts) => new Residual(parts.Child<Layer>("fn"));
+
+    /// <inheritdoc/>
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
-        var inner = Fn.Run(x, context, LayerPath.Join(path, "fn"));
+        var inner = Fn.Forward(x, context.Child("fn"));
         if (inner.Output.Shape != x.Shape)
-            throw new ArgumentException($"{LayerPath.Describe("Residual", path)} needs fn to keep the shape {x.Shape} but it gave {inner.Output.Shape}.", nameof(x));
-        return new Traced(x + inner.Output, new CompositeTrace([inner.Trace]), ReferenceEquals(inner.Next, Fn) ? this : new Residual(inner.Next));
+            throw new ArgumentException($"{Describe(context.Path)} needs fn to keep the shape {x.Shape} but it gave {inner.Output.Shape}.", nameof(x));
+        return new Traced(x + inner.Output, new CompositeTrace([inner.Trace]), WithChildren([inner.Next]));
     }
 
     /// <inheritdoc/>
-    protected internal override (Tensor Dx, Layer Gradient) Backward(Trace trace, Tensor dy, string path)
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
     {
-        var inner = Expect<CompositeTrace>(trace, "Residual", path).Children[0];
-        var (dx, gradient) = Fn.Backward(inner, dy, LayerPath.Join(path, "fn"));
-        return (dy + dx, new Residual(gradient));
+        var inner = Expect<CompositeTrace>(trace).Children[0];
+        var (dx, gradient) = Fn.Backward(inner, dy, inputGradient);
+        return (inputGradient ? dy + dx! : null, WithChildren([gradient]));
     }
-
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedParameters(string prefix) => Fn.NamedParameters(LayerPath.Join(prefix, "fn"));
-
-    /// <inheritdoc/>
-    protected internal override Layer MapParameters(string prefix, Func<string, Tensor, Tensor> map) => new Residual(Fn.MapParameters(LayerPath.Join(prefix, "fn"), map));
-
-    /// <inheritdoc/>
-    protected internal override IEnumerable<KeyValuePair<string, Tensor>> NamedBuffers(string prefix) => Fn.NamedBuffers(LayerPath.Join(prefix, "fn"));
-
-    /// <inheritdoc/>
-    protected internal override Layer MapBuffers(string prefix, Func<string, Tensor, Tensor> map) => new Residual(Fn.MapBuffers(LayerPath.Join(prefix, "fn"), map));
 }

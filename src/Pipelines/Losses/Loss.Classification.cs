@@ -1,4 +1,4 @@
-using Pipelines.Layers.Functional;
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Losses;
@@ -75,7 +75,7 @@ public static partial class Loss
         for (var i = 0; i < z.Length; i++)
         {
             terms[i] = Math.Max(z[i], 0) - (z[i] * t[i]) + SpecialFunctions.Log1p(Math.Exp(-Math.Abs(z[i])));
-            gradient[i] = Activations.Logistic(z[i]) - t[i];
+            gradient[i] = SpecialFunctions.Logistic(z[i]) - t[i];
         }
         return Reduce(terms, gradient, logits, reduction);
     }

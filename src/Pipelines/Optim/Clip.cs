@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using Pipelines.Kernels;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 
@@ -7,30 +10,56 @@ namespace Pipelines.Optim;
 public static class Clip
 {
     /// <summary>
-    /// Like <c>clip_grad_norm_</c>: the total norm of all gradients, and the gradients times
+    /// Like <c>clip_grad_norm_</c>: the total norm of all gradients (accumulated in double), and the gradients times
     /// min(1, max_norm / (total + 1e-6)).
     /// </summary>
-    public static (Layer Clipped, double TotalNorm) GradNorm(Layer gradients, double maxNorm)
+    /// <typeparam name="TLayer">The gradient's type.</typeparam>
+    /// <param name="gradient">The gradient, a layer of the model's structure.</param>
+    /// <param name="maxNorm">The largest total norm let through.</param>
+    public static (TLayer Clipped, double TotalNorm) GradNorm<TLayer>(TLayer gradient, double maxNorm)
+        where TLayer : Layer
     {
-        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(gradient);
         if (!(maxNorm > 0))
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "Clipping needs max_norm > 0.");
-        var total = gradients.GlobalNorm();
-        var coefficient = Math.Min(1, maxNorm / (total + 1e-6));
-        return (coefficient * gradients, total);
+        var total = GlobalNorm(gradient.NamedParameters());
+        var coefficient = Coefficient(total, maxNorm);
+        return (coefficient < 1 ? (TLayer)(coefficient * gradient) : gradient, total);
     }
 
-    /// <summary>Like <c>clip_grad_value_</c>: every element clamped to [−clip, clip].</summary>
-    public static Layer GradValue(Layer gradients, double clip)
+    /// <summary>Like <c>clip_grad_value_</c>: every element clamped to [−clip, clip] (NaN stays NaN).</summary>
+    /// <typeparam name="TLayer">The gradient's type.</typeparam>
+    /// <param name="gradient">The gradient, a layer of the model's structure.</param>
+    /// <param name="clip">The bound.</param>
+    public static TLayer GradValue<TLayer>(TLayer gradient, double clip)
+        where TLayer : Layer
     {
-        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(gradient);
         if (!(clip >= 0))
             throw new ArgumentOutOfRangeException(nameof(clip), clip, "Clipping needs a value >= 0.");
-        return gradients.MapParameters((_, g) => g.Map(new Clamp(clip)));
+        return (TLayer)gradient.MapParameters((_, g) => Clamp(g, clip));
     }
 
-    private readonly record struct Clamp(double Limit) : IScalarFunction
+    /// <summary>The Euclidean norm of all tensors together, accumulated in double.</summary>
+    internal static double GlobalNorm(NamedTensors tensors) => Math.Sqrt(tensors.Tensors.Sum(t => t.SumOfSquares()));
+
+    /// <summary>min(1, max_norm / (total + 1e-6)), as <c>clip_grad_norm_</c> computes it.</summary>
+    internal static double Coefficient(double total, double maxNorm) => Math.Min(1, maxNorm / (total + 1e-6));
+
+    internal static Tensor Clamp(Tensor g, double clip) => g.DType == DType.Float32
+        ? Elementwise.Map<ClampOperator<float>, float>(g, new((float)clip))
+        : Elementwise.Map<ClampOperator<double>, double>(g, new(clip));
+
+    /// <summary>Clamps to [−c, c]; NaN compares false both ways and so passes through.</summary>
+    private readonly struct ClampOperator<T>(T limit) : IUnaryOperator<T>
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public double Invoke(double x) => double.IsNaN(x) ? x : Math.Clamp(x, -Limit, Limit);
+        public T Invoke(T x) => x > limit ? limit : x < -limit ? -limit : x;
+
+        public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(limit)), Vector128.Create(limit), Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(-limit)), Vector128.Create(-limit), x));
+
+        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(limit)), Vector256.Create(limit), Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-limit)), Vector256.Create(-limit), x));
+
+        public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(limit)), Vector512.Create(limit), Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-limit)), Vector512.Create(-limit), x));
     }
 }

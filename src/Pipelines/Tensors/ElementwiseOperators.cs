@@ -3,8 +3,11 @@ using System.Numerics.Tensors;
 
 namespace Pipelines.Tensors;
 
-/// <summary>A binary element-wise operation: a scalar rule plus the vectorised span form of the same rule.</summary>
-internal interface IBinaryOperator
+/// <summary>
+/// Which TensorPrimitives function a binary tensor operation calls, as a type: the broadcasting driver is
+/// specialised per operation, with no delegate call. The scalar rule serves strided (broadcast) rows.
+/// </summary>
+internal interface IPrimitiveBinary
 {
     static abstract string Name { get; }
 
@@ -13,16 +16,19 @@ internal interface IBinaryOperator
 
     static abstract void Invoke<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>;
+
+    static abstract void Invoke<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
-/// <summary>A unary element-wise operation, in its vectorised span form.</summary>
-internal interface IUnaryOperator
+/// <summary>Which TensorPrimitives function a unary tensor operation calls.</summary>
+internal interface IPrimitiveUnary
 {
     static abstract void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
-internal readonly struct AddOperator : IBinaryOperator
+internal readonly struct AddPrimitive : IPrimitiveBinary
 {
     public static string Name => "add";
 
@@ -31,9 +37,12 @@ internal readonly struct AddOperator : IBinaryOperator
 
     public static void Invoke<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(x, y, destination);
+
+    public static void Invoke<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(x, y, destination);
 }
 
-internal readonly struct SubtractOperator : IBinaryOperator
+internal readonly struct SubtractPrimitive : IPrimitiveBinary
 {
     public static string Name => "subtract";
 
@@ -42,9 +51,12 @@ internal readonly struct SubtractOperator : IBinaryOperator
 
     public static void Invoke<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Subtract(x, y, destination);
+
+    public static void Invoke<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Subtract(x, y, destination);
 }
 
-internal readonly struct MultiplyOperator : IBinaryOperator
+internal readonly struct MultiplyPrimitive : IPrimitiveBinary
 {
     public static string Name => "multiply";
 
@@ -53,9 +65,12 @@ internal readonly struct MultiplyOperator : IBinaryOperator
 
     public static void Invoke<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(x, y, destination);
+
+    public static void Invoke<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(x, y, destination);
 }
 
-internal readonly struct DivideOperator : IBinaryOperator
+internal readonly struct DividePrimitive : IPrimitiveBinary
 {
     public static string Name => "divide";
 
@@ -64,9 +79,12 @@ internal readonly struct DivideOperator : IBinaryOperator
 
     public static void Invoke<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, destination);
+
+    public static void Invoke<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, destination);
 }
 
-internal readonly struct MaximumOperator : IBinaryOperator
+internal readonly struct MaximumPrimitive : IPrimitiveBinary
 {
     public static string Name => "maximum";
 
@@ -75,39 +93,42 @@ internal readonly struct MaximumOperator : IBinaryOperator
 
     public static void Invoke<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, y, destination);
+
+    public static void Invoke<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, y, destination);
 }
 
-internal readonly struct NegateOperator : IUnaryOperator
+internal readonly struct NegatePrimitive : IPrimitiveUnary
 {
     public static void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Negate(x, destination);
 }
 
-internal readonly struct AbsOperator : IUnaryOperator
+internal readonly struct AbsPrimitive : IPrimitiveUnary
 {
     public static void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Abs(x, destination);
 }
 
-internal readonly struct ExpOperator : IUnaryOperator
+internal readonly struct ExpPrimitive : IPrimitiveUnary
 {
     public static void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, destination);
 }
 
-internal readonly struct LogOperator : IUnaryOperator
+internal readonly struct LogPrimitive : IPrimitiveUnary
 {
     public static void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, destination);
 }
 
-internal readonly struct SqrtOperator : IUnaryOperator
+internal readonly struct SqrtPrimitive : IPrimitiveUnary
 {
     public static void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sqrt(x, destination);
 }
 
-internal readonly struct TanhOperator : IUnaryOperator
+internal readonly struct TanhPrimitive : IPrimitiveUnary
 {
     public static void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, destination);

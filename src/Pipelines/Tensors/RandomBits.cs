@@ -10,10 +10,7 @@ internal static class RandomBits
     public static double UnitInterval(Key key, long index, DType dtype)
     {
         if (dtype == DType.Float32)
-        {
-            var word = key.Bits((ulong)index / 4)[(int)(index % 4)];
-            return (word >> 8) * (1.0 / (1 << 24));
-        }
+            return Unit24(key.Bits((ulong)index / 4)[(int)(index % 4)]);
         var block = key.Bits((ulong)index / 2);
         var half = (int)(index % 2) * 2;
         return Mantissa53(block[half], block[half + 1]);
@@ -31,25 +28,26 @@ internal static class RandomBits
             var bits = key.Bits((ulong)block);
             var first = block * perBlock;
             for (var w = 0; w < perBlock && first + w < destination.Length; w++)
-            {
-                destination[first + w] = dtype == DType.Float32
-                    ? (bits[w] >> 8) * (1.0 / (1 << 24))
-                    : Mantissa53(bits[2 * w], bits[(2 * w) + 1]);
-            }
+                destination[first + w] = dtype == DType.Float32 ? Unit24(bits[w]) : Mantissa53(bits[2 * w], bits[(2 * w) + 1]);
         }
     }
 
     /// <summary>
-    /// Element <paramref name="index"/> of a standard normal draw by the Box–Muller transform on one
-    /// 128-bit block, so each element is independent of how many others are drawn.
+    /// Elements 0, 1, … of a standard normal draw by the Box–Muller transform, each from its own 128-bit block,
+    /// so element i is independent of how many others are drawn.
     /// </summary>
-    public static double StandardNormal(Key key, long index)
+    public static void FillStandardNormal(Key key, Span<double> destination)
     {
-        var block = key.Bits((ulong)index);
-        var u1 = 1.0 - Mantissa53(block.X0, block.X1);   // (0, 1]: the logarithm stays finite
-        var u2 = Mantissa53(block.X2, block.X3);
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+        for (var i = 0; i < destination.Length; i++)
+        {
+            var block = key.Bits((ulong)i);
+            var u1 = 1.0 - Mantissa53(block.X0, block.X1);   // (0, 1]: the logarithm stays finite
+            var u2 = Mantissa53(block.X2, block.X3);
+            destination[i] = Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+        }
     }
+
+    private static double Unit24(uint word) => (word >> 8) * (1.0 / (1 << 24));
 
     private static double Mantissa53(uint high, uint low) => ((((ulong)high << 32) | low) >> 11) * (1.0 / (1UL << 53));
 }

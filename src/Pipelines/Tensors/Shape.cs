@@ -12,6 +12,7 @@ public readonly struct Shape : IEquatable<Shape>
     private readonly int _count;
 
     /// <summary>Creates a shape; every extent must be non-negative and the element count must fit an <see cref="int"/>.</summary>
+    /// <param name="dims">The extents, outermost first.</param>
     public Shape(params ReadOnlySpan<int> dims)
     {
         long count = 1;
@@ -40,6 +41,7 @@ public readonly struct Shape : IEquatable<Shape>
     public int ElementCount => _dims.IsDefault ? 1 : _count;
 
     /// <summary>Extent of an axis; negative axes count from the end as in PyTorch.</summary>
+    /// <param name="axis">The axis.</param>
     public int this[int axis] => Dims[NormalizeAxis(axis)];
 
     /// <summary>Product of every extent but the last: the number of rows when the tensor is seen as 2-D.</summary>
@@ -49,6 +51,7 @@ public readonly struct Shape : IEquatable<Shape>
     public int Last => Rank == 0 ? 1 : Dims[^1];
 
     /// <summary>This shape with its last extent replaced.</summary>
+    /// <param name="extent">The new last extent.</param>
     public Shape WithLast(int extent) => Rank == 0
         ? throw new InvalidOperationException("A scalar shape has no last axis.")
         : new Shape([.. Dims[..^1], extent]);
@@ -56,7 +59,19 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>This shape without its first axis.</summary>
     public Shape DropFirst() => new(Dims[1..]);
 
+    /// <summary>
+    /// The shape seen as [outer, extent, inner] around <paramref name="axis"/>: the product of the extents before it,
+    /// its own extent and the product of those after it. Element (o, e, i) is at <c>(o·extent + e)·inner + i</c>.
+    /// </summary>
+    /// <param name="axis">The axis; negative counts from the end.</param>
+    public (int Outer, int Extent, int Inner) SplitAt(int axis)
+    {
+        var a = NormalizeAxis(axis);
+        return (CountOf(Dims[..a]), Dims[a], CountOf(Dims[(a + 1)..]));
+    }
+
     /// <summary>Turns a possibly negative axis into its index, or throws naming the rank.</summary>
+    /// <param name="axis">The axis; negative counts from the end.</param>
     public int NormalizeAxis(int axis)
     {
         var rank = Rank;
@@ -82,9 +97,13 @@ public readonly struct Shape : IEquatable<Shape>
     }
 
     /// <summary>Equal extents on every axis.</summary>
+    /// <param name="left">One shape.</param>
+    /// <param name="right">The other shape.</param>
     public static bool operator ==(Shape left, Shape right) => left.Equals(right);
 
     /// <summary>Different rank or some different extent.</summary>
+    /// <param name="left">One shape.</param>
+    /// <param name="right">The other shape.</param>
     public static bool operator !=(Shape left, Shape right) => !left.Equals(right);
 
     /// <summary>Shapes print as <c>[2, 3]</c>.</summary>

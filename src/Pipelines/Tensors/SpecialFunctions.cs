@@ -1,15 +1,16 @@
 namespace Pipelines.Tensors;
 
 /// <summary>
-/// The error function and its inverse in double precision. .NET has neither; these are the textbook
-/// forms (Maclaurin series near zero, Lentz's continued fraction for the tail, Newton refinement
-/// for the inverse), accurate to about 1e-14, which is far below float32 resolution.
+/// Scalar special functions in double precision that .NET lacks or computes inaccurately: the error function and its
+/// inverse (Maclaurin series near zero, Lentz's continued fraction for the tail, Newton refinement for the inverse,
+/// accurate to about 1e-14), log1p and expm1 exact near zero, and the overflow-free logistic function.
 /// </summary>
 public static class SpecialFunctions
 {
     private const double TwoOverSqrtPi = 1.1283791670955126;
 
     /// <summary>erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.</summary>
+    /// <param name="x">The argument.</param>
     public static double Erf(double x)
     {
         if (double.IsNaN(x))
@@ -18,6 +19,7 @@ public static class SpecialFunctions
     }
 
     /// <summary>erfc(x) = 1 − erf(x), accurate in the tail where 1 − erf(x) would cancel.</summary>
+    /// <param name="x">The argument.</param>
     public static double Erfc(double x)
     {
         if (double.IsNaN(x))
@@ -28,6 +30,7 @@ public static class SpecialFunctions
     }
 
     /// <summary>The inverse of <see cref="Erf"/> on [−1, 1] (±∞ at ±1, NaN outside).</summary>
+    /// <param name="y">A value of erf.</param>
     public static double Erfinv(double y)
     {
         if (double.IsNaN(y) || y < -1 || y > 1)
@@ -54,6 +57,7 @@ public static class SpecialFunctions
     }
 
     /// <summary>log(1 + x), accurate for tiny x where 1 + x rounds (Kahan's trick; .NET's LogP1 is log(x + 1)).</summary>
+    /// <param name="x">The argument, greater than −1.</param>
     public static double Log1p(double x)
     {
         var u = 1 + x;
@@ -61,6 +65,7 @@ public static class SpecialFunctions
     }
 
     /// <summary>eˣ − 1, accurate for tiny x (Kahan's trick; .NET's ExpM1 is exp(x) − 1).</summary>
+    /// <param name="x">The argument.</param>
     public static double Expm1(double x)
     {
         var u = Math.Exp(x);
@@ -71,7 +76,12 @@ public static class SpecialFunctions
     }
 
     /// <summary>The standard normal cumulative distribution Φ(x).</summary>
+    /// <param name="x">The argument.</param>
     public static double NormalCdf(double x) => 0.5 * Erfc(-x / Math.Sqrt(2));
+
+    /// <summary>The logistic function 1 / (1 + e⁻ˣ) in the form that never overflows.</summary>
+    /// <param name="x">The argument.</param>
+    public static double Logistic(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
     private static double ErfSeries(double x)
     {

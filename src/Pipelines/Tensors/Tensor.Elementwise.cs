@@ -1,59 +1,81 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace Pipelines.Tensors;
 
 public sealed partial class Tensor
 {
     /// <summary>Element-wise sum with NumPy/PyTorch broadcasting.</summary>
-    public static Tensor operator +(Tensor a, Tensor b) => Broadcast<AddOperator>(a, b);
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    public static Tensor operator +(Tensor a, Tensor b) => Broadcast<AddPrimitive>(a, b);
 
     /// <summary>Element-wise difference with broadcasting.</summary>
-    public static Tensor operator -(Tensor a, Tensor b) => Broadcast<SubtractOperator>(a, b);
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    public static Tensor operator -(Tensor a, Tensor b) => Broadcast<SubtractPrimitive>(a, b);
 
     /// <summary>Element-wise product with broadcasting.</summary>
-    public static Tensor operator *(Tensor a, Tensor b) => Broadcast<MultiplyOperator>(a, b);
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    public static Tensor operator *(Tensor a, Tensor b) => Broadcast<MultiplyPrimitive>(a, b);
 
     /// <summary>Element-wise quotient with broadcasting.</summary>
-    public static Tensor operator /(Tensor a, Tensor b) => Broadcast<DivideOperator>(a, b);
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    public static Tensor operator /(Tensor a, Tensor b) => Broadcast<DividePrimitive>(a, b);
 
     /// <summary>Negation.</summary>
-    public static Tensor operator -(Tensor a) => Map<NegateOperator>(a);
+    /// <param name="a">The operand.</param>
+    public static Tensor operator -(Tensor a) => Unary<NegatePrimitive>(a, "negate");
 
     /// <summary>Adds a scalar to every element.</summary>
-    public static Tensor operator +(Tensor a, double s) => WithScalar(a, s, static (x, v, d) => TensorPrimitives.Add(x, v, d), static (x, v, d) => TensorPrimitives.Add(x, v, d));
+    /// <param name="a">The tensor.</param>
+    /// <param name="s">The scalar (rounded to float32 for a float32 tensor).</param>
+    public static Tensor operator +(Tensor a, double s) => WithScalar<AddPrimitive>(a, s);
 
     /// <summary>Subtracts a scalar from every element.</summary>
-    public static Tensor operator -(Tensor a, double s) => a + (-s);
+    /// <param name="a">The tensor.</param>
+    /// <param name="s">The scalar.</param>
+    public static Tensor operator -(Tensor a, double s) => WithScalar<SubtractPrimitive>(a, s);
 
     /// <summary>Multiplies every element by a scalar.</summary>
-    public static Tensor operator *(Tensor a, double s) => WithScalar(a, s, static (x, v, d) => TensorPrimitives.Multiply(x, v, d), static (x, v, d) => TensorPrimitives.Multiply(x, v, d));
+    /// <param name="a">The tensor.</param>
+    /// <param name="s">The scalar.</param>
+    public static Tensor operator *(Tensor a, double s) => WithScalar<MultiplyPrimitive>(a, s);
 
     /// <summary>Multiplies every element by a scalar.</summary>
-    public static Tensor operator *(double s, Tensor a) => a * s;
+    /// <param name="s">The scalar.</param>
+    /// <param name="a">The tensor.</param>
+    public static Tensor operator *(double s, Tensor a) => WithScalar<MultiplyPrimitive>(a, s);
 
     /// <summary>Divides every element by a scalar.</summary>
-    public static Tensor operator /(Tensor a, double s) => WithScalar(a, s, static (x, v, d) => TensorPrimitives.Divide(x, v, d), static (x, v, d) => TensorPrimitives.Divide(x, v, d));
+    /// <param name="a">The tensor.</param>
+    /// <param name="s">The scalar.</param>
+    public static Tensor operator /(Tensor a, double s) => WithScalar<DividePrimitive>(a, s);
 
-    /// <summary>Element-wise maximum with broadcasting, like <c>torch.maximum</c>.</summary>
-    public static Tensor Maximum(Tensor a, Tensor b) => Broadcast<MaximumOperator>(a, b);
+    /// <summary>Element-wise maximum with broadcasting, like <c>torch.maximum</c> (NaN if either is NaN).</summary>
+    /// <param name="a">One operand.</param>
+    /// <param name="b">The other operand.</param>
+    public static Tensor Maximum(Tensor a, Tensor b) => Broadcast<MaximumPrimitive>(a, b);
 
     /// <summary>Element-wise absolute value.</summary>
-    public Tensor Abs() => Map<AbsOperator>(this);
+    public Tensor Abs() => Unary<AbsPrimitive>(this, "abs");
 
-    /// <summary>Element-wise eᵡ.</summary>
-    public Tensor Exp() => Map<ExpOperator>(this);
+    /// <summary>Element-wise eˣ.</summary>
+    public Tensor Exp() => Unary<ExpPrimitive>(this, "exp");
 
     /// <summary>Element-wise natural logarithm.</summary>
-    public Tensor Log() => Map<LogOperator>(this);
+    public Tensor Log() => Unary<LogPrimitive>(this, "log");
 
     /// <summary>Element-wise square root.</summary>
-    public Tensor Sqrt() => Map<SqrtOperator>(this);
+    public Tensor Sqrt() => Unary<SqrtPrimitive>(this, "sqrt");
 
     /// <summary>Element-wise hyperbolic tangent.</summary>
-    public Tensor Tanh() => Map<TanhOperator>(this);
+    public Tensor Tanh() => Unary<TanhPrimitive>(this, "tanh");
 
     /// <summary>The shape two shapes broadcast to, or an error naming both.</summary>
+    /// <param name="a">One shape.</param>
+    /// <param name="b">The other shape.</param>
     public static Shape BroadcastShapes(Shape a, Shape b)
     {
         var rank = Math.Max(a.Rank, b.Rank);
@@ -69,40 +91,48 @@ public sealed partial class Tensor
         return new Shape(dims);
     }
 
-    private delegate void ScalarSpanOperation<T>(ReadOnlySpan<T> x, T value, Span<T> destination);
-
-    private static Tensor WithScalar(Tensor a, double s, ScalarSpanOperation<float> single, ScalarSpanOperation<double> wide)
+    private static Tensor WithScalar<TOperation>(Tensor a, double s)
+        where TOperation : IPrimitiveBinary
     {
+        ArgumentNullException.ThrowIfNull(a);
+        a.RequireFloatingPoint(TOperation.Name);
         if (a.DType == DType.Float32)
         {
             var data = GC.AllocateUninitializedArray<float>(a.Count);
-            single(a.Span<float>(), (float)s, data);
+            TOperation.Invoke(a.Span<float>(), (float)s, data);
             return new Tensor(data, 0, a.Shape);
         }
         var result = GC.AllocateUninitializedArray<double>(a.Count);
-        wide(a.Span<double>(), s, result);
+        TOperation.Invoke(a.Span<double>(), s, result);
         return new Tensor(result, 0, a.Shape);
     }
 
-    private static Tensor Map<TOperator>(Tensor a)
-        where TOperator : IUnaryOperator => a.DType == DType.Float32 ? MapOf<TOperator, float>(a) : MapOf<TOperator, double>(a);
+    private static Tensor Unary<TOperation>(Tensor a, string name)
+        where TOperation : IPrimitiveUnary
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        a.RequireFloatingPoint(name);
+        return a.DType == DType.Float32 ? UnaryOf<TOperation, float>(a) : UnaryOf<TOperation, double>(a);
+    }
 
-    private static Tensor MapOf<TOperator, T>(Tensor a)
-        where TOperator : IUnaryOperator
+    private static Tensor UnaryOf<TOperation, T>(Tensor a)
+        where TOperation : IPrimitiveUnary
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var data = GC.AllocateUninitializedArray<T>(a.Count);
-        TOperator.Invoke(a.Span<T>(), data);
+        TOperation.Invoke(a.Span<T>(), data);
         return new Tensor(data, 0, a.Shape);
     }
 
-    private static Tensor Broadcast<TOperator>(Tensor a, Tensor b)
-        where TOperator : IBinaryOperator
+    private static Tensor Broadcast<TOperation>(Tensor a, Tensor b)
+        where TOperation : IPrimitiveBinary
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
+        a.RequireFloatingPoint(TOperation.Name);
+        b.RequireFloatingPoint(TOperation.Name);
         if (a.DType != b.DType)
-            throw new ArgumentException($"Cannot {TOperator.Name} a {a.DType.Name()} tensor and a {b.DType.Name()} tensor; convert one with To().");
+            throw new ArgumentException($"Cannot {TOperation.Name} a {a.DType.Name()} tensor and a {b.DType.Name()} tensor; convert one with To().");
         Shape shape;
         try
         {
@@ -110,13 +140,13 @@ public sealed partial class Tensor
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"Cannot {TOperator.Name} tensors: {e.Message}", e);
+            throw new ArgumentException($"Cannot {TOperation.Name} tensors: {e.Message}", e);
         }
-        return a.DType == DType.Float32 ? BroadcastOf<TOperator, float>(a, b, shape) : BroadcastOf<TOperator, double>(a, b, shape);
+        return a.DType == DType.Float32 ? BroadcastOf<TOperation, float>(a, b, shape) : BroadcastOf<TOperation, double>(a, b, shape);
     }
 
-    private static Tensor BroadcastOf<TOperator, T>(Tensor a, Tensor b, Shape shape)
-        where TOperator : IBinaryOperator
+    private static Tensor BroadcastOf<TOperation, T>(Tensor a, Tensor b, Shape shape)
+        where TOperation : IPrimitiveBinary
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = GC.AllocateUninitializedArray<T>(shape.ElementCount);
@@ -124,7 +154,12 @@ public sealed partial class Tensor
         var y = b.Span<T>();
         if (a.Shape == b.Shape)
         {
-            TOperator.Invoke(x, y, result);
+            TOperation.Invoke(x, y, result);
+            return new Tensor(result, 0, shape);
+        }
+        if (b.Count == 1)
+        {
+            TOperation.Invoke(x, y[0], result);
             return new Tensor(result, 0, shape);
         }
         var rank = shape.Rank;
@@ -147,12 +182,12 @@ public sealed partial class Tensor
             var bStep = rank == 0 ? 0 : bStrides[^1];
             if (aStep == 1 && bStep == 1)
             {
-                TOperator.Invoke(x.Slice(aOffset, inner), y.Slice(bOffset, inner), destination);
+                TOperation.Invoke(x.Slice(aOffset, inner), y.Slice(bOffset, inner), destination);
             }
             else
             {
                 for (var j = 0; j < inner; j++)
-                    destination[j] = TOperator.Invoke(x[aOffset + (j * aStep)], y[bOffset + (j * bStep)]);
+                    destination[j] = TOperation.Invoke(x[aOffset + (j * aStep)], y[bOffset + (j * bStep)]);
             }
             for (var axis = index.Length - 1; axis >= 0; axis--)
             {

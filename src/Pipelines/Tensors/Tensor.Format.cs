@@ -12,7 +12,7 @@ public sealed partial class Tensor
     /// <summary>
     /// Prints as PyTorch does: <c>tensor([[1.0000, 2.5000], [...]])</c> with four decimals, whole numbers as <c>1.</c>,
     /// scientific notation when magnitudes span more than 1000×, rows wrapped at 80 columns, tensors of more than
-    /// 1000 elements summarised with <c>...</c>, and <c>dtype=torch.float64</c> for float64.
+    /// 1000 elements summarised with <c>...</c>, <c>dtype=torch.float64</c> for float64, and int64 as plain integers.
     /// </summary>
     public override string ToString()
     {
@@ -24,7 +24,7 @@ public sealed partial class Tensor
         }
         var values = ToFloat64Array();
         var summarize = Count > SummaryThreshold;
-        var format = ElementFormat.For(values, Shape, summarize);
+        var format = DType == DType.Int64 ? ElementFormat.ForIntegers(AsSpan<long>(), values) : ElementFormat.For(values, Shape, summarize);
         var builder = new StringBuilder("tensor(");
         AppendAxis(builder, values, 0, 0, "tensor(".Length, format, summarize);
         return builder.Append(suffix).Append(')').ToString();
@@ -87,6 +87,15 @@ public sealed partial class Tensor
         }
 
         public int Width { get; }
+
+        /// <summary>As PyTorch prints integer tensors: every value in full, padded to the widest (values are read from the exact longs).</summary>
+        public static ElementFormat ForIntegers(ReadOnlySpan<long> exact, double[] values)
+        {
+            var text = new Dictionary<double, string>();
+            foreach (var v in exact)
+                text.TryAdd(v, v.ToString(CultureInfo.InvariantCulture));
+            return new ElementFormat(v => text[v], values);
+        }
 
         public static ElementFormat For(double[] values, Shape shape, bool summarize)
         {

@@ -3,6 +3,8 @@ namespace Pipelines.Tensors;
 public sealed partial class Tensor
 {
     /// <summary>Tensors joined along <paramref name="axis"/>, like <c>torch.cat</c>; all other extents and the dtype must agree.</summary>
+    /// <param name="tensors">The tensors, in order.</param>
+    /// <param name="axis">The axis to join along; negative counts from the end.</param>
     public static Tensor Concat(IReadOnlyList<Tensor> tensors, int axis = -1)
     {
         ArgumentNullException.ThrowIfNull(tensors);
@@ -15,47 +17,75 @@ public sealed partial class Tensor
             if (t.Rank != first.Rank || t.DType != first.DType || Enumerable.Range(0, t.Rank).Any(d => d != a && t.Shape.Dims[d] != first.Shape.Dims[d]))
                 throw new ArgumentException($"Concat along axis {axis} needs equal extents elsewhere and one dtype but got {string.Join(", ", tensors.Select(x => $"{x.Shape} ({x.DType.Name()})"))}.", nameof(tensors));
         }
-        var outer = new Shape(first.Shape.Dims[..a]).ElementCount;
-        var inner = new Shape(first.Shape.Dims[(a + 1)..]).ElementCount;
         var total = tensors.Sum(t => t.Shape.Dims[a]);
         var shape = new Shape([.. first.Shape.Dims[..a], total, .. first.Shape.Dims[(a + 1)..]]);
-        var result = new double[shape.ElementCount];
-        var offset = 0;
-        foreach (var t in tensors)
+        return first.DType switch
         {
-            var source = t.ToFloat64Array();
-            var width = t.Shape.Dims[a] * inner;
-            for (var o = 0; o < outer; o++)
-                source.AsSpan(o * width, width).CopyTo(result.AsSpan((o * total * inner) + offset, width));
-            offset += width;
-        }
-        return FromSpan(result, shape).To(first.DType);
+            DType.Float32 => ConcatOf<float>(tensors, a, shape),
+            DType.Float64 => ConcatOf<double>(tensors, a, shape),
+            _ => ConcatOf<long>(tensors, a, shape),
+        };
     }
 
     /// <summary>The <paramref name="length"/> entries from <paramref name="start"/> along <paramref name="axis"/>, like <c>torch.narrow</c>; a copy.</summary>
+    /// <param name="axis">The axis to narrow; negative counts from the end.</param>
+    /// <param name="start">The first entry kept.</param>
+    /// <param name="length">How many entries are kept.</param>
     public Tensor Narrow(int axis, int start, int length)
     {
-        var a = Shape.NormalizeAxis(axis);
-        var extent = Shape.Dims[a];
-        if (start < 0 || length < 0 || start + length > extent)
+        var (outer, extent, inner) = Shape.SplitAt(axis);
+        if (start < 0 || length < 0 || start > extent - length)
             throw new ArgumentOutOfRangeException(nameof(start), $"Narrow of axis {axis} (extent {extent}) from {start} for {length} is out of range for shape {Shape}.");
-        var outer = new Shape(Shape.Dims[..a]).ElementCount;
-        var inner = new Shape(Shape.Dims[(a + 1)..]).ElementCount;
-        var source = ToFloat64Array();
-        var result = new double[outer * length * inner];
-        for (var o = 0; o < outer; o++)
-            source.AsSpan(((o * extent) + start) * inner, length * inner).CopyTo(result.AsSpan(o * length * inner, length * inner));
-        return FromSpan(result, new Shape([.. Shape.Dims[..a], length, .. Shape.Dims[(a + 1)..]])).To(DType);
+        var a = Shape.NormalizeAxis(axis);
+        var shape = new Shape([.. Shape.Dims[..a], length, .. Shape.Dims[(a + 1)..]]);
+        return DType switch
+        {
+            DType.Float32 => NarrowOf<float>(outer, extent, inner, start, length, shape),
+            DType.Float64 => NarrowOf<double>(outer, extent, inner, start, length, shape),
+            _ => NarrowOf<long>(outer, extent, inner, start, length, shape),
+        };
     }
 
     /// <summary>The rows at <paramref name="indices"/> along the first axis, in that order, like <c>x.index_select(0, idx)</c>; a copy.</summary>
+    /// <param name="indices">Positions along axis 0; each must be in range.</param>
     public Tensor IndexSelect(ReadOnlySpan<int> indices)
     {
         var extent = LeadingExtent();
         var rowSize = Shape.DropFirst().ElementCount;
-        if (DType == DType.Float32)
-            return new Tensor(Gather(Span<float>(), indices, extent, rowSize), 0, new Shape([indices.Length, .. Shape.Dims[1..]]));
-        return new Tensor(Gather(Span<double>(), indices, extent, rowSize), 0, new Shape([indices.Length, .. Shape.Dims[1..]]));
+        var shape = new Shape([indices.Length, .. Shape.Dims[1..]]);
+        return DType switch
+        {
+            DType.Float32 => new Tensor(Gather(Span<float>(), indices, extent, rowSize), 0, shape),
+            DType.Float64 => new Tensor(Gather(Span<double>(), indices, extent, rowSize), 0, shape),
+            _ => new Tensor(Gather(Span<long>(), indices, extent, rowSize), 0, shape),
+        };
+    }
+
+    private static Tensor ConcatOf<T>(IReadOnlyList<Tensor> tensors, int axis, Shape shape)
+        where T : unmanaged
+    {
+        var (outer, total, inner) = shape.SplitAt(axis);
+        var result = GC.AllocateUninitializedArray<T>(shape.ElementCount);
+        var offset = 0;
+        foreach (var t in tensors)
+        {
+            var source = t.Span<T>();
+            var width = t.Shape.Dims[axis] * inner;
+            for (var o = 0; o < outer; o++)
+                source.Slice(o * width, width).CopyTo(result.AsSpan((o * total * inner) + offset, width));
+            offset += width;
+        }
+        return new Tensor(result, 0, shape);
+    }
+
+    private Tensor NarrowOf<T>(int outer, int extent, int inner, int start, int length, Shape shape)
+        where T : unmanaged
+    {
+        var source = Span<T>();
+        var result = GC.AllocateUninitializedArray<T>(outer * length * inner);
+        for (var o = 0; o < outer; o++)
+            source.Slice(((o * extent) + start) * inner, length * inner).CopyTo(result.AsSpan(o * length * inner, length * inner));
+        return new Tensor(result, 0, shape);
     }
 
     private T[] Gather<T>(ReadOnlySpan<T> source, ReadOnlySpan<int> indices, int extent, int rowSize)

@@ -4,51 +4,83 @@ namespace Pipelines.Tensors;
 
 public sealed partial class Tensor
 {
-    /// <summary>Sum of all elements as a 0-d tensor, accumulated in double in row-major order.</summary>
-    public Tensor Sum() => Scalar(Accumulate(static (acc, v) => acc + v, 0.0), DType);
+    private const int WideningChunk = 1024;
+
+    /// <summary>Sum of all elements as a 0-d tensor, accumulated in double.</summary>
+    public Tensor Sum()
+    {
+        RequireFloatingPoint("Sum");
+        return Scalar(SumAsDouble(), DType);
+    }
 
     /// <summary>Mean of all elements as a 0-d tensor (NaN for an empty tensor, as in PyTorch).</summary>
-    public Tensor Mean() => Scalar(Accumulate(static (acc, v) => acc + v, 0.0) / Count, DType);
+    public Tensor Mean()
+    {
+        RequireFloatingPoint("Mean");
+        return Scalar(SumAsDouble() / Count, DType);
+    }
 
     /// <summary>Largest element as a 0-d tensor; NaN if any element is NaN, as in PyTorch.</summary>
-    public Tensor Max() => Count == 0
-        ? throw new InvalidOperationException($"Max of an empty tensor (shape {Shape}) is undefined.")
-        : Scalar(Accumulate(static (acc, v) => double.IsNaN(acc) || (!double.IsNaN(v) && v <= acc) ? acc : v, double.NegativeInfinity), DType);
+    public Tensor Max()
+    {
+        RequireFloatingPoint("Max");
+        if (Count == 0)
+            throw new InvalidOperationException($"Max of an empty tensor (shape {Shape}) is undefined.");
+        return DType == DType.Float32 ? Scalar(TensorPrimitives.Max(Span<float>()), DType) : Scalar(TensorPrimitives.Max(Span<double>()), DType);
+    }
 
     /// <summary>Smallest element as a 0-d tensor; NaN if any element is NaN, as in PyTorch.</summary>
-    public Tensor Min() => Count == 0
-        ? throw new InvalidOperationException($"Min of an empty tensor (shape {Shape}) is undefined.")
-        : Scalar(Accumulate(static (acc, v) => double.IsNaN(acc) || (!double.IsNaN(v) && v >= acc) ? acc : v, double.PositiveInfinity), DType);
+    public Tensor Min()
+    {
+        RequireFloatingPoint("Min");
+        if (Count == 0)
+            throw new InvalidOperationException($"Min of an empty tensor (shape {Shape}) is undefined.");
+        return DType == DType.Float32 ? Scalar(TensorPrimitives.Min(Span<float>()), DType) : Scalar(TensorPrimitives.Min(Span<double>()), DType);
+    }
 
-    /// <summary>Sum along <paramref name="axis"/> (negative counts from the end), accumulated in double, like <c>x.sum(dim)</c>.</summary>
+    /// <summary>Sum along <paramref name="axis"/>, accumulated in double, like <c>x.sum(dim)</c>.</summary>
+    /// <param name="axis">The axis to sum over; negative counts from the end.</param>
+    /// <param name="keepDim">Keep the axis with extent 1, like <c>keepdim=True</c>.</param>
     public Tensor Sum(int axis, bool keepDim = false) => ReduceAxis(axis, keepDim, divideByCount: false);
 
     /// <summary>Mean along <paramref name="axis"/>, like <c>x.mean(dim)</c>.</summary>
+    /// <param name="axis">The axis to average over; negative counts from the end.</param>
+    /// <param name="keepDim">Keep the axis with extent 1, like <c>keepdim=True</c>.</param>
     public Tensor Mean(int axis, bool keepDim = false) => ReduceAxis(axis, keepDim, divideByCount: true);
 
-    private double Accumulate(Func<double, double, double> step, double seed)
+    /// <summary>Σx² over all elements, accumulated in double (the squared Euclidean norm).</summary>
+    public double SumOfSquares()
     {
-        var acc = seed;
-        if (DType == DType.Float32)
+        RequireFloatingPoint("SumOfSquares");
+        return Accumulate(squares: true);
+    }
+
+    /// <summary>The sum of all elements in double.</summary>
+    internal double SumAsDouble() => Accumulate(squares: false);
+
+    /// <summary>Σx or Σx² in double: float32 is widened a chunk at a time, so no float32 rounding enters the sum.</summary>
+    private double Accumulate(bool squares)
+    {
+        if (DType == DType.Float64)
+            return squares ? TensorPrimitives.SumOfSquares(Span<double>()) : TensorPrimitives.Sum(Span<double>());
+        var source = Span<float>();
+        Span<double> chunk = stackalloc double[WideningChunk];
+        var total = 0.0;
+        for (var start = 0; start < source.Length; start += WideningChunk)
         {
-            foreach (var v in Span<float>())
-                acc = step(acc, v);
+            var part = source.Slice(start, Math.Min(WideningChunk, source.Length - start));
+            var wide = chunk[..part.Length];
+            TensorPrimitives.ConvertChecked<float, double>(part, wide);
+            total += squares ? TensorPrimitives.SumOfSquares<double>(wide) : TensorPrimitives.Sum<double>(wide);
         }
-        else
-        {
-            foreach (var v in Span<double>())
-                acc = step(acc, v);
-        }
-        return acc;
+        return total;
     }
 
     private Tensor ReduceAxis(int axis, bool keepDim, bool divideByCount)
     {
+        RequireFloatingPoint(divideByCount ? "Mean" : "Sum");
+        var (outer, extent, inner) = Shape.SplitAt(axis);
         var a = Shape.NormalizeAxis(axis);
-        var dims = Shape.Dims;
-        var outer = new Shape(dims[..a]).ElementCount;
-        var extent = dims[a];
-        var inner = new Shape(dims[(a + 1)..]).ElementCount;
         var sums = new double[outer * inner];
         var widened = DType == DType.Float32 ? new double[inner] : null;
         for (var o = 0; o < outer; o++)
@@ -71,6 +103,7 @@ public sealed partial class Tensor
         }
         if (divideByCount)
             TensorPrimitives.Divide(sums, extent, sums);
+        var dims = Shape.Dims;
         var shape = keepDim
             ? new Shape([.. dims[..a], 1, .. dims[(a + 1)..]])
             : new Shape([.. dims[..a], .. dims[(a + 1)..]]);

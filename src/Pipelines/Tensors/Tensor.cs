@@ -5,9 +5,9 @@ using System.Runtime.InteropServices;
 namespace Pipelines.Tensors;
 
 /// <summary>
-/// An immutable n-dimensional array of <see cref="DType.Float32"/> or <see cref="DType.Float64"/>
-/// elements in contiguous row-major order. No one mutates a tensor's storage after construction:
-/// factories copy what they are given, operations write into fresh storage, and views
+/// An immutable n-dimensional array of <see cref="DType.Float32"/>, <see cref="DType.Float64"/> or
+/// <see cref="DType.Int64"/> elements in contiguous row-major order. No one mutates a tensor's storage after
+/// construction: factories copy what they are given, operations write into fresh storage, and views
 /// (<see cref="Reshape(int[])"/>, leading-axis indexing) share storage because it never changes.
 /// </summary>
 public sealed partial class Tensor
@@ -20,7 +20,12 @@ public sealed partial class Tensor
         _storage = storage;
         _offset = offset;
         Shape = shape;
-        DType = storage is float[] ? DType.Float32 : DType.Float64;
+        DType = storage switch
+        {
+            float[] => DType.Float32,
+            double[] => DType.Float64,
+            _ => DType.Int64,
+        };
     }
 
     /// <summary>The extent of each axis.</summary>
@@ -36,9 +41,10 @@ public sealed partial class Tensor
     public int Count => Shape.ElementCount;
 
     /// <summary>
-    /// The elements in row-major order, read-only. <typeparamref name="T"/> must be <see cref="float"/>
-    /// for <see cref="DType.Float32"/> and <see cref="double"/> for <see cref="DType.Float64"/>.
+    /// The elements in row-major order, read-only. <typeparamref name="T"/> must be <see cref="float"/> for
+    /// <see cref="DType.Float32"/>, <see cref="double"/> for <see cref="DType.Float64"/> and <see cref="long"/> for <see cref="DType.Int64"/>.
     /// </summary>
+    /// <typeparam name="T">The element type the storage holds.</typeparam>
     public ReadOnlySpan<T> AsSpan<T>()
         where T : unmanaged
     {
@@ -47,26 +53,46 @@ public sealed partial class Tensor
         return new ReadOnlySpan<T>(array, _offset, Count);
     }
 
-    /// <summary>A copy of the elements as <see cref="float"/>, converting from float64 if needed.</summary>
-    public float[] ToFloat32Array() => DType == DType.Float32 ? AsSpan<float>().ToArray() : To(DType.Float32).AsSpan<float>().ToArray();
+    /// <summary>A copy of the elements as <see cref="float"/>, converting if needed.</summary>
+    public float[] ToFloat32Array() => To(DType.Float32).AsSpan<float>().ToArray();
 
-    /// <summary>A copy of the elements as <see cref="double"/> (exact for float32).</summary>
-    public double[] ToFloat64Array() => DType == DType.Float64 ? AsSpan<double>().ToArray() : To(DType.Float64).AsSpan<double>().ToArray();
+    /// <summary>A copy of the elements as <see cref="double"/> (exact for float32, and for int64 up to 2⁵³).</summary>
+    public double[] ToFloat64Array() => To(DType.Float64).AsSpan<double>().ToArray();
 
-    /// <summary>The value of a one-element tensor, like PyTorch's <c>item()</c>.</summary>
+    /// <summary>A copy of the elements of an int64 tensor.</summary>
+    public long[] ToInt64Array() => DType == DType.Int64
+        ? AsSpan<long>().ToArray()
+        : throw new InvalidOperationException($"ToInt64Array needs an int64 tensor but this one is {DType.Name()}; convert it with To(DType.Int64), which truncates toward zero.");
+
+    /// <summary>The value of a one-element tensor as a double, like PyTorch's <c>item()</c>.</summary>
     public double Item() => Count == 1
-        ? DType == DType.Float32 ? AsSpan<float>()[0] : AsSpan<double>()[0]
+        ? DType switch
+        {
+            DType.Float32 => AsSpan<float>()[0],
+            DType.Float64 => AsSpan<double>()[0],
+            _ => AsSpan<long>()[0],
+        }
+        : throw new InvalidOperationException($"Item() needs a tensor with one element but the shape is {Shape} ({Count} elements).");
+
+    /// <summary>The value of a one-element tensor exactly as stored (<see cref="long"/> for int64).</summary>
+    /// <typeparam name="T">The element type the storage holds.</typeparam>
+    public T Item<T>()
+        where T : unmanaged => Count == 1
+        ? AsSpan<T>()[0]
         : throw new InvalidOperationException($"Item() needs a tensor with one element but the shape is {Shape} ({Count} elements).");
 
     /// <summary>The same elements viewed with another shape; one extent may be -1 and is inferred. Free: shares storage.</summary>
+    /// <param name="dims">The new extents, one of which may be -1.</param>
     public Tensor Reshape(params int[] dims) => Reshape(InferShape(dims));
 
     /// <summary>The same elements viewed with another shape of the same element count. Free: shares storage.</summary>
+    /// <param name="shape">The new shape.</param>
     public Tensor Reshape(Shape shape) => shape.ElementCount == Count
         ? new Tensor(_storage, _offset, shape)
         : throw new ArgumentException($"Cannot reshape a tensor of shape {Shape} ({Count} elements) into {shape} ({shape.ElementCount} elements).", nameof(shape));
 
     /// <summary>The sub-tensor at <paramref name="index"/> along the first axis (negative counts from the end). Free: shares storage.</summary>
+    /// <param name="index">The position along axis 0.</param>
     [IndexerName("Row")]
     public Tensor this[int index]
     {
@@ -82,6 +108,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>The rows in <paramref name="range"/> along the first axis, like <c>x[a:b]</c>. Free: shares storage.</summary>
+    /// <param name="range">The rows along axis 0.</param>
     [IndexerName("Row")]
     public Tensor this[Range range]
     {
@@ -107,54 +134,96 @@ public sealed partial class Tensor
     {
         if (Rank < 2)
             throw new InvalidOperationException($"Transpose swaps the last two axes and needs rank >= 2, but the shape is {Shape}.");
-        var rows = Shape[-2];
-        var cols = Shape[-1];
+        var (rows, cols) = (Shape[-2], Shape[-1]);
         var shape = new Shape([.. Shape.Dims[..^2], cols, rows]);
-        return DType == DType.Float32 ? TransposeOf<float>(shape, rows, cols) : TransposeOf<double>(shape, rows, cols);
+        return DType switch
+        {
+            DType.Float32 => TransposeOf<float>(shape, rows, cols),
+            DType.Float64 => TransposeOf<double>(shape, rows, cols),
+            _ => TransposeOf<long>(shape, rows, cols),
+        };
     }
 
-    /// <summary>The elements converted to <paramref name="dtype"/> (this tensor itself when it already has that type).</summary>
+    /// <summary>
+    /// The elements converted to <paramref name="dtype"/> (this tensor itself when it already has that type). Float to
+    /// float rounds to nearest; int64 to float rounds to nearest; float to int64 truncates toward zero, like PyTorch's
+    /// <c>.long()</c>, and refuses NaN, infinities and values outside the int64 range.
+    /// </summary>
+    /// <param name="dtype">The element type of the result.</param>
     public Tensor To(DType dtype)
     {
         if (dtype == DType)
             return this;
-        if (dtype == DType.Float64)
+        return (DType, dtype) switch
         {
-            var wide = GC.AllocateUninitializedArray<double>(Count);
-            TensorPrimitives.ConvertChecked<float, double>(AsSpan<float>(), wide);
-            return new Tensor(wide, 0, Shape);
-        }
-        var narrow = GC.AllocateUninitializedArray<float>(Count);
-        TensorPrimitives.ConvertTruncating<double, float>(AsSpan<double>(), narrow);
-        return new Tensor(narrow, 0, Shape);
+            (DType.Float32, DType.Float64) => Converted<float, double>(static (s, d) => TensorPrimitives.ConvertChecked(s, d)),
+            (DType.Float64, DType.Float32) => Converted<double, float>(static (s, d) => TensorPrimitives.ConvertTruncating(s, d)),
+            (DType.Int64, DType.Float32) => Converted<long, float>(static (s, d) => TensorPrimitives.ConvertTruncating(s, d)),
+            (DType.Int64, DType.Float64) => Converted<long, double>(static (s, d) => TensorPrimitives.ConvertTruncating(s, d)),
+            (DType.Float32, _) => To(DType.Float64).To(DType.Int64),
+            (DType.Float64, _) => Converted<double, long>(TruncateToInt64),
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
+        };
     }
 
     /// <summary>Same shape, same dtype and the same bits in every element.</summary>
+    /// <param name="other">The tensor to compare with.</param>
     public bool BitwiseEquals(Tensor other)
     {
         ArgumentNullException.ThrowIfNull(other);
         if (Shape != other.Shape || DType != other.DType)
             return false;
-        return DType == DType.Float32
-            ? MemoryMarshal.AsBytes(AsSpan<float>()).SequenceEqual(MemoryMarshal.AsBytes(other.AsSpan<float>()))
-            : MemoryMarshal.AsBytes(AsSpan<double>()).SequenceEqual(MemoryMarshal.AsBytes(other.AsSpan<double>()));
+        return DType switch
+        {
+            DType.Float32 => MemoryMarshal.AsBytes(Span<float>()).SequenceEqual(MemoryMarshal.AsBytes(other.Span<float>())),
+            DType.Float64 => MemoryMarshal.AsBytes(Span<double>()).SequenceEqual(MemoryMarshal.AsBytes(other.Span<double>())),
+            _ => Span<long>().SequenceEqual(other.Span<long>()),
+        };
     }
 
     /// <summary>Wraps storage that the caller has just filled and gives up: the one place a fresh buffer becomes a tensor.</summary>
     internal static Tensor Own<T>(T[] storage, Shape shape)
         where T : unmanaged
     {
-        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
-            throw new NotSupportedException($"Tensors hold float or double, not {typeof(T).Name}.");
+        _ = DTypeExtensions.Of<T>();
         if (storage.Length != shape.ElementCount)
             throw new ArgumentException($"Storage of {storage.Length} elements does not match shape {shape}.", nameof(storage));
         return new Tensor(storage, 0, shape);
     }
 
-    /// <summary>The typed span of a tensor whose dtype the caller has already dispatched on.</summary>
+    /// <summary>The typed span of a tensor whose dtype the caller has dispatched on; the storage type is still checked, which costs one comparison.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ReadOnlySpan<T> Span<T>()
-        where T : unmanaged => new(Unsafe.As<T[]>(_storage), _offset, Count);
+        where T : unmanaged => _storage.GetType() == typeof(T[])
+        ? new(Unsafe.As<T[]>(_storage), _offset, Count)
+        : throw new InvalidOperationException($"A {DType.Name()} tensor cannot be read as {typeof(T).Name}.");
+
+    /// <summary>Throws naming <paramref name="operation"/> unless the tensor holds floats: integer tensors carry indices and counts, not values to compute with.</summary>
+    internal void RequireFloatingPoint(string operation)
+    {
+        if (!DType.IsFloatingPoint())
+            throw new InvalidOperationException($"{operation} needs a float32 or float64 tensor but got {DType.Name()} {Shape}; convert it with To(DType.Float32).");
+    }
+
+    private static void TruncateToInt64(ReadOnlySpan<double> source, Span<long> destination)
+    {
+        for (var i = 0; i < source.Length; i++)
+        {
+            var v = source[i];
+            if (!(v >= -9.2233720368547758e18 && v < 9.2233720368547758e18))
+                throw new InvalidOperationException($"Element {i} is {v}, which has no int64 value.");
+            destination[i] = (long)v;
+        }
+    }
+
+    private Tensor Converted<TFrom, TTo>(ConvertSpan<TFrom, TTo> convert)
+        where TFrom : unmanaged
+        where TTo : unmanaged
+    {
+        var result = GC.AllocateUninitializedArray<TTo>(Count);
+        convert(Span<TFrom>(), result);
+        return new Tensor(result, 0, Shape);
+    }
 
     private int LeadingExtent() => Rank == 0
         ? throw new InvalidOperationException("A scalar (0-d) tensor cannot be indexed; use Item().")
@@ -167,13 +236,7 @@ public sealed partial class Tensor
         var result = GC.AllocateUninitializedArray<T>(Count);
         var plane = rows * cols;
         for (var p = 0; p < Count; p += plane)
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                for (var c = 0; c < cols; c++)
-                    result[p + (c * rows) + r] = source[p + (r * cols) + c];
-            }
-        }
+            Transposition.Transpose(source.Slice(p, plane), rows, cols, cols, result.AsSpan(p, plane), rows);
         return new Tensor(result, 0, shape);
     }
 
@@ -206,4 +269,6 @@ public sealed partial class Tensor
         resolved[inferred] = (int)(Count / known);
         return new Shape(resolved);
     }
+
+    private delegate void ConvertSpan<TFrom, TTo>(ReadOnlySpan<TFrom> source, Span<TTo> destination);
 }

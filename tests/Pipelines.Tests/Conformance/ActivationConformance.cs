@@ -1,5 +1,5 @@
 using System.Globalization;
-using Pipelines.Layers.Functional;
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 using Xunit;
 

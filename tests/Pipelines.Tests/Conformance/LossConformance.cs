@@ -1,6 +1,6 @@
 using System.Globalization;
 using Pipelines.IO;
-using Pipelines.Layers.Functional;
+using Pipelines.Kernels;
 using Pipelines.Losses;
 using Pipelines.Tensors;
 using Xunit;

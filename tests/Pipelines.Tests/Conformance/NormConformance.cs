@@ -1,4 +1,3 @@
-using Pipelines.Autodiff;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 using Xunit;
@@ -23,12 +22,12 @@ public sealed class NormConformance
         var rows = x.Shape[0];
         Close("batchnorm_train.y", step.Output, dtype, 1);
         Close("batchnorm_train.dx", dx, dtype, rows);
-        Close("batchnorm_train.dgamma", g.Weight, dtype, rows);
-        Close("batchnorm_train.dbeta", g.Bias, dtype, rows);
-        Close("batchnorm.running_mean", next.RunningMean, dtype, rows);
-        Close("batchnorm.running_var", next.RunningVar, dtype, rows);
-        Assert.Equal(1.0, next.NumBatchesTracked.Item());
-        Assert.Equal(0.0, layer.RunningMean.Sum().Item());
+        Close("batchnorm_train.dgamma", g.Weight!, dtype, rows);
+        Close("batchnorm_train.dbeta", g.Bias!, dtype, rows);
+        Close("batchnorm.running_mean", next.RunningMean!, dtype, rows);
+        Close("batchnorm.running_var", next.RunningVar!, dtype, rows);
+        Assert.Equal(1L, next.NumBatchesTracked!.Item<long>());
+        Assert.Equal(0.0, layer.RunningMean!.Sum().Item());
         Close("batchnorm_eval.y", next.Forward(x), dtype, 1);
     }
 
@@ -38,20 +37,21 @@ public sealed class NormConformance
     public void LayerNorm_matches_PyTorch(DType dtype)
     {
         var (x, dy) = (Input("x", dtype), Input("dy", dtype));
-        var layer = new LayerNorm(Input("gamma", dtype), Input("beta", dtype));
+        var gamma = Input("gamma", dtype);
+        var layer = new LayerNorm(gamma.Shape, gamma, Input("beta", dtype));
         var step = layer.Forward(x, ForwardContext.Training(new Key(0)));
         var (dx, gradient) = layer.Backward(step.Trace, dy);
         var g = (LayerNorm)gradient;
         Close("layernorm.y", step.Output, dtype, x.Shape.Last);
         Close("layernorm.dx", dx, dtype, x.Shape.Last);
-        Close("layernorm.dgamma", g.Weight, dtype, x.Shape[0]);
-        Close("layernorm.dbeta", g.Bias, dtype, x.Shape[0]);
+        Close("layernorm.dgamma", g.Weight!, dtype, x.Shape[0]);
+        Close("layernorm.dbeta", g.Bias!, dtype, x.Shape[0]);
     }
 
     private static BatchNorm1d BatchNorm(DType dtype)
     {
         var gamma = Input("gamma", dtype);
-        return new BatchNorm1d(gamma, Input("beta", dtype), Tensor.Zeros(gamma.Shape, dtype), Tensor.Ones(gamma.Shape, dtype), Tensor.Scalar(0, dtype));
+        return new BatchNorm1d(gamma.Count, gamma, Input("beta", dtype), Tensor.Zeros(gamma.Shape, dtype), Tensor.Ones(gamma.Shape, dtype), Tensor.Scalar(0, DType.Int64));
     }
 
     private static Tensor Input(string name, DType dtype) => File.Tensor(name).To(dtype);

@@ -129,10 +129,10 @@ public sealed class SafeTensorsTests
         try
         {
             File.WriteAllBytes(path, [1, 2, 3]);
-            Assert.True(SafeTensors.TryLoad(path).IsFail);
-            Assert.True(SafeTensors.TryLoad(path + ".missing").IsFail);
+            Assert.True(SafeTensors.TryLoad(path).IsSuccess is false);
+            Assert.True(SafeTensors.TryLoad(path + ".missing").IsSuccess is false);
             File.WriteAllBytes(path, Build("{}", []));
-            Assert.True(SafeTensors.TryLoad(path).IsSucc);
+            Assert.True(SafeTensors.TryLoad(path).IsSuccess);
         }
         finally
         {

@@ -26,7 +26,7 @@ public sealed class StateDictTests
             var fresh = new Linear(new Key(8), 4, 3) >> new ReLU() >> new Linear(new Key(9), 3, 2);
             var loaded = StateDict.Load(fresh, SafeTensors.Load(path));
             Assert.All(loaded.NamedParameters().Zip(Model.NamedParameters(), (a, b) => (Loaded: a, Saved: b)), p => Assert.True(p.Loaded.Value.BitwiseEquals(p.Saved.Value), p.Loaded.Key));
-            Assert.True(StateDict.TryLoad(fresh, path).IsSucc);
+            Assert.True(StateDict.TryLoad(fresh, path).IsSuccess);
         }
         finally
         {

@@ -18,7 +18,10 @@ public sealed class InitTests
         Assert.Equal(Math.Sqrt(2 / (1 + 0.0001)), Init.CalculateGain(Nonlinearity.LeakyRelu), 15);
         Assert.Equal(Math.Sqrt(2.0 / 6), Init.CalculateGain(Nonlinearity.LeakyRelu, Math.Sqrt(5)), 15);
         Assert.Equal(0.75, Init.CalculateGain(Nonlinearity.Selu));
-        Assert.Throws<ArgumentException>(() => Init.CalculateGain(Nonlinearity.Relu, 0.2));
+        Assert.Equal(Math.Sqrt(2), Init.CalculateGain("relu", 0.2));
+        Assert.Equal(Math.Sqrt(2 / (1 + 0.04)), Init.CalculateGain("leaky_relu", 0.2), 15);
+        Assert.Equal(1.0, Init.CalculateGain("conv2d"));
+        Assert.Contains("PyTorch's names are", Assert.Throws<ArgumentException>(() => Init.CalculateGain("swish")).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Pipelines.Tensors;
 
 namespace Pipelines.Kernels.Gemm;
 
@@ -55,20 +56,16 @@ internal static unsafe class Packing
                 }
                 continue;
             }
-            // Column-strided B (a transposed weight) is a transpose: take a few rows p at a time so that the
-            // output lines being filled stay in L1 while every column j is read contiguously along p.
-            const int chunk = 16;
-            for (var pStart = 0; pStart < kc; pStart += chunk)
+            // Column-strided B (a transposed weight, rows along p contiguous) is a transpose of its [cols, kc] block.
+            if (b.RowStride != 1)
+                throw new InvalidOperationException("A packed operand needs unit stride along its rows or its columns.");
+            var source = new ReadOnlySpan<T>(b.Data + (j0 * b.ColStride) + p0, (int)(((cols - 1) * b.ColStride) + kc));
+            var block = new Span<T>(output, kc * nr);
+            Transposition.Transpose(source, cols, kc, (int)b.ColStride, block, nr);
+            if (cols < nr)
             {
-                var pEnd = Math.Min(kc, pStart + chunk);
-                for (var j = 0; j < cols; j++)
-                {
-                    var source = b.Data + ((j0 + j) * b.ColStride) + ((p0 + pStart) * b.RowStride);
-                    for (var p = pStart; p < pEnd; p++)
-                        output[((nint)p * nr) + j] = source[(p - pStart) * b.RowStride];
-                }
-                for (var p = pStart; p < pEnd; p++)
-                    new Span<T>(output + ((nint)p * nr) + cols, nr - cols).Clear();
+                for (var p = 0; p < kc; p++)
+                    block.Slice((p * nr) + cols, nr - cols).Clear();
             }
         }
     }

@@ -1,11 +1,17 @@
-using Pipelines.Autodiff;
 using Pipelines.Layers;
 using Pipelines.Losses;
 using Pipelines.Tensors;
 
-namespace Pipelines.Diagnostics;
+namespace Pipelines.Autodiff;
 
 /// <summary>The worst disagreement found by <see cref="GradCheck"/>: which tensor, which element, and both values.</summary>
+/// <param name="Passed">Whether every element agreed within the tolerance.</param>
+/// <param name="Worst">The name of the tensor holding the worst element: <c>input</c> or a parameter name such as <c>0.weight</c>.</param>
+/// <param name="Index">The worst element's index in that tensor.</param>
+/// <param name="Analytic">The backward's value there.</param>
+/// <param name="Numeric">The central difference there.</param>
+/// <param name="Error">|numeric − analytic| / (1 + |numeric|).</param>
+/// <param name="Checked">How many elements were compared.</param>
 public sealed record GradCheckReport(bool Passed, string Worst, int[] Index, double Analytic, double Numeric, double Error, int Checked)
 {
     /// <summary>A one-line account, e.g. <c>worst 0.weight[2, 3]: analytic 0.125, numeric 0.125, error 3.1E-010 over 412 elements</c>.</summary>
@@ -20,7 +26,13 @@ public sealed record GradCheckReport(bool Passed, string Worst, int[] Index, dou
 /// </summary>
 public static class GradCheck
 {
-    /// <summary>Checks a layer's backward at <paramref name="input"/>; the forward runs in <paramref name="context"/> (default training, key 0).</summary>
+    /// <summary>Checks a layer's backward at <paramref name="input"/>: the input gradient and every parameter's.</summary>
+    /// <param name="layer">The layer, with float64 parameters.</param>
+    /// <param name="input">The point, float64.</param>
+    /// <param name="context">The forward's context (default: training, key 0); the same context is used for every evaluation.</param>
+    /// <param name="step">The difference step h.</param>
+    /// <param name="tolerance">The largest |numeric − analytic| / (1 + |numeric|) that passes.</param>
+    /// <param name="allowFloat32">Run on float32 anyway.</param>
     public static GradCheckReport Layer(Layer layer, Tensor input, ForwardContext? context = null, double step = 1e-6, double tolerance = 1e-5, bool allowFloat32 = false)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -30,15 +42,20 @@ public static class GradCheck
         var traced = layer.Forward(input, context);
         var dy = Tensor.Normal(new Key(0x6772_6164), traced.Output.Shape, dtype: traced.Output.DType);
         var (dx, gradient) = layer.Backward(traced.Trace, dy);
-        double Loss(Layer l, Tensor x) => (l.Forward(x, context).Output * dy).Sum().Item();
+        double Loss(Layer l, Tensor x) => (l.Forward(x, context).Output * dy).SumAsDouble();
         var checks = new List<(string Name, Tensor Analytic, Tensor Point, Func<Tensor, double> F)> { ("input", dx, input, x => Loss(layer, x)) };
-        var analytic = gradient.NamedParameters().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var analytic = gradient.NamedParameters();
         foreach (var (name, value) in layer.NamedParameters())
             checks.Add((name, analytic[name], value, p => Loss(layer.MapParameters((n, t) => n == name ? p : t), input)));
         return Compare(checks, step, tolerance);
     }
 
     /// <summary>Checks a loss's gradient with respect to its input.</summary>
+    /// <param name="loss">The loss, with its gradient.</param>
+    /// <param name="input">The point, float64.</param>
+    /// <param name="step">The difference step h.</param>
+    /// <param name="tolerance">The largest |numeric − analytic| / (1 + |numeric|) that passes.</param>
+    /// <param name="allowFloat32">Run on float32 anyway.</param>
     public static GradCheckReport Loss(Func<Tensor, LossValue> loss, Tensor input, double step = 1e-6, double tolerance = 1e-5, bool allowFloat32 = false)
     {
         ArgumentNullException.ThrowIfNull(loss);

@@ -1,4 +1,4 @@
-namespace Pipelines.Autodiff;
+namespace Pipelines.Layers;
 
 /// <summary>Training or evaluation: an explicit argument of every forward pass, never hidden state of a layer.</summary>
 public enum Mode

@@ -1,28 +1,38 @@
 using Pipelines.Tensors;
 
-namespace Pipelines.Layers.Functional;
+namespace Pipelines.Kernels;
 
 public static partial class Activations
 {
     /// <summary>
-    /// e^(x − max) / Σ e^(x − max) along <paramref name="axis"/> (default the last), so no input overflows.
-    /// Like <c>F.softmax(x, dim)</c>.
+    /// e^(x − max) / Σ e^(x − max) along <paramref name="axis"/> (default the last), computed in double, so no input
+    /// overflows; a −∞ entry gets exactly 0. Like <c>F.softmax(x, dim)</c>.
     /// </summary>
+    /// <param name="x">The input.</param>
+    /// <param name="axis">The axis the probabilities sum to 1 along.</param>
     public static Tensor Softmax(Tensor x, int axis = -1) => AlongAxis(x, axis, logarithm: false);
 
     /// <summary>dx = y·(dy − Σ dy·y) along the axis, from the output y.</summary>
+    /// <param name="y">The forward output.</param>
+    /// <param name="dy">The gradient of the output.</param>
+    /// <param name="axis">The axis the forward normalised along.</param>
     public static Tensor SoftmaxBackward(Tensor y, Tensor dy, int axis = -1) => BackwardAlongAxis(y, dy, axis, logarithm: false);
 
-    /// <summary>x − max − log Σ e^(x − max) along <paramref name="axis"/>. Like <c>F.log_softmax(x, dim)</c>.</summary>
+    /// <summary>x − max − log Σ e^(x − max) along <paramref name="axis"/>, in double. Like <c>F.log_softmax(x, dim)</c>.</summary>
+    /// <param name="x">The input.</param>
+    /// <param name="axis">The axis to normalise along.</param>
     public static Tensor LogSoftmax(Tensor x, int axis = -1) => AlongAxis(x, axis, logarithm: true);
 
     /// <summary>dx = dy − e^y·Σ dy along the axis, from the output y.</summary>
+    /// <param name="y">The forward output.</param>
+    /// <param name="dy">The gradient of the output.</param>
+    /// <param name="axis">The axis the forward normalised along.</param>
     public static Tensor LogSoftmaxBackward(Tensor y, Tensor dy, int axis = -1) => BackwardAlongAxis(y, dy, axis, logarithm: true);
 
     private static Tensor AlongAxis(Tensor x, int axis, bool logarithm)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var (outer, extent, inner) = Split(x.Shape, axis);
+        var (outer, extent, inner) = Split(x, axis, logarithm);
         var values = x.ToFloat64Array();
         var result = new double[values.Length];
         for (var o = 0; o < outer; o++)
@@ -33,13 +43,15 @@ public static partial class Activations
                 var max = double.NegativeInfinity;
                 for (var e = 0; e < extent; e++)
                     max = Math.Max(max, values[start + (e * inner)]);
+                // A row of −∞ only (every class masked) has no finite maximum: shift by 0 so the row is NaN, as PyTorch gives.
+                var shift = double.IsNegativeInfinity(max) ? 0 : max;
                 var sum = 0.0;
                 for (var e = 0; e < extent; e++)
-                    sum += Math.Exp(values[start + (e * inner)] - max);
+                    sum += Math.Exp(values[start + (e * inner)] - shift);
                 var logSum = Math.Log(sum);
                 for (var e = 0; e < extent; e++)
                 {
-                    var shifted = values[start + (e * inner)] - max;
+                    var shifted = values[start + (e * inner)] - shift;
                     result[start + (e * inner)] = logarithm ? shifted - logSum : Math.Exp(shifted) / sum;
                 }
             }
@@ -50,7 +62,7 @@ public static partial class Activations
     private static Tensor BackwardAlongAxis(Tensor y, Tensor dy, int axis, bool logarithm)
     {
         RequireSameShape(logarithm ? "LogSoftmax" : "Softmax", y, dy);
-        var (outer, extent, inner) = Split(y.Shape, axis);
+        var (outer, extent, inner) = Split(y, axis, logarithm);
         var (output, gradient) = (y.ToFloat64Array(), dy.ToFloat64Array());
         var result = new double[output.Length];
         for (var o = 0; o < outer; o++)
@@ -71,11 +83,13 @@ public static partial class Activations
         return Tensor.FromSpan(result, y.Shape).To(y.DType);
     }
 
-    private static (int Outer, int Extent, int Inner) Split(Shape shape, int axis)
+    private static (int Outer, int Extent, int Inner) Split(Tensor x, int axis, bool logarithm)
     {
-        if (shape.Rank == 0)
-            throw new ArgumentException("Softmax needs a tensor with at least one axis but got a scalar.", nameof(shape));
-        var a = shape.NormalizeAxis(axis);
-        return (new Shape(shape.Dims[..a]).ElementCount, shape.Dims[a], new Shape(shape.Dims[(a + 1)..]).ElementCount);
+        var function = logarithm ? "LogSoftmax" : "Softmax";
+        if (!x.DType.IsFloatingPoint())
+            throw NotFloat(function, x);
+        if (x.Rank == 0)
+            throw new ArgumentException($"{function} needs a tensor with at least one axis but got a scalar.", nameof(x));
+        return x.Shape.SplitAt(axis);
     }
 }

@@ -1,0 +1,92 @@
+namespace Pipelines.Optim;
+
+/// <summary>Whether a lower or a higher monitored metric is better, like <c>mode='min'</c> and <c>mode='max'</c>.</summary>
+public enum PlateauMode
+{
+    /// <summary>Lower is better (a loss).</summary>
+    Min,
+
+    /// <summary>Higher is better (an accuracy).</summary>
+    Max,
+}
+
+/// <summary>How a metric must beat the best so far to count as an improvement, like <c>threshold_mode</c>.</summary>
+public enum ThresholdMode
+{
+    /// <summary>By a fraction of the best: below best·(1 − threshold) in min mode.</summary>
+    Relative,
+
+    /// <summary>By an amount: below best − threshold in min mode.</summary>
+    Absolute,
+}
+
+/// <summary>The settings of <see cref="Optimizers.ReduceOnPlateau"/>, PyTorch's <c>ReduceLROnPlateau</c> arguments.</summary>
+/// <param name="Mode">Whether lower or higher is better.</param>
+/// <param name="Factor">The factor the rate is multiplied by on a plateau (below 1).</param>
+/// <param name="Patience">How many observations without improvement are tolerated before reducing.</param>
+/// <param name="Threshold">How much better counts as an improvement.</param>
+/// <param name="ThresholdMode">Whether the threshold is relative or absolute.</param>
+/// <param name="Cooldown">How many observations to wait after a reduction before counting again.</param>
+/// <param name="MinimumScale">The smallest scale of the rate (PyTorch's <c>min_lr</c> divided by the base rate).</param>
+/// <param name="Epsilon">Reductions smaller than this (in scale) are skipped, like <c>eps</c>.</param>
+public sealed record PlateauSettings(PlateauMode Mode, double Factor, int Patience, double Threshold, ThresholdMode ThresholdMode, int Cooldown, double MinimumScale, double Epsilon);
+
+/// <summary>
+/// The state of <see cref="Optimizers.ReduceOnPlateau"/>: the current scale of the updates, the best metric so far, how
+/// many observations have not improved on it, and the cooldown left; advanced only by <see cref="Observe"/>.
+/// </summary>
+/// <param name="Settings">The transformation's settings (not saved: they come from the template).</param>
+/// <param name="Scale">The factor updates are multiplied by (1 until the first reduction).</param>
+/// <param name="Best">The best metric observed (±∞ before any).</param>
+/// <param name="BadObservations">Observations since the last improvement.</param>
+/// <param name="CooldownLeft">Observations left before bad ones count again.</param>
+public sealed record PlateauState(PlateauSettings Settings, double Scale, double Best, int BadObservations, int CooldownLeft) : OptimizerState
+{
+    /// <summary>PyTorch's <c>ReduceLROnPlateau.step(metric)</c>.</summary>
+    /// <param name="metric">The monitored metric's new value.</param>
+    public override OptimizerState Observe(double metric)
+    {
+        var (best, bad, cooldown, scale) = IsBetter(metric) ? (metric, 0, CooldownLeft, Scale) : (Best, BadObservations + 1, CooldownLeft, Scale);
+        if (cooldown > 0)
+            (cooldown, bad) = (cooldown - 1, 0);
+        if (bad > Settings.Patience)
+        {
+            var reduced = Math.Max(scale * Settings.Factor, Settings.MinimumScale);
+            if (scale - reduced > Settings.Epsilon)
+                scale = reduced;
+            (cooldown, bad) = (Settings.Cooldown, 0);
+        }
+        return this with { Best = best, BadObservations = bad, CooldownLeft = cooldown, Scale = scale };
+    }
+
+    /// <inheritdoc/>
+    public override void Save(StateWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write("scale", Scale);
+        writer.Write("best", Best);
+        writer.Write("num_bad_epochs", (long)BadObservations);
+        writer.Write("cooldown_counter", (long)CooldownLeft);
+    }
+
+    /// <inheritdoc/>
+    public override OptimizerState Load(StateReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return this with
+        {
+            Scale = reader.ReadNumber("scale"),
+            Best = reader.ReadNumber("best"),
+            BadObservations = checked((int)reader.ReadCount("num_bad_epochs")),
+            CooldownLeft = checked((int)reader.ReadCount("cooldown_counter")),
+        };
+    }
+
+    private bool IsBetter(double metric) => (Settings.Mode, Settings.ThresholdMode) switch
+    {
+        (PlateauMode.Min, ThresholdMode.Relative) => metric < Best * (1 - Settings.Threshold),
+        (PlateauMode.Min, ThresholdMode.Absolute) => metric < Best - Settings.Threshold,
+        (PlateauMode.Max, ThresholdMode.Relative) => metric > Best * (1 + Settings.Threshold),
+        _ => metric > Best + Settings.Threshold,
+    };
+}
