@@ -29,7 +29,7 @@ public abstract partial record Layer
     public Layer MapParameters(Func<string, Tensor, Tensor> map)
     {
         ArgumentNullException.ThrowIfNull(map);
-        return Map(LayerPath.Root, map, buffers: false);
+        return Map(LayerPath.Root, map, Kinds.Parameters);
     }
 
     /// <summary>The same layer with every buffer replaced by <paramref name="map"/>(name, current value).</summary>
@@ -37,7 +37,27 @@ public abstract partial record Layer
     public Layer MapBuffers(Func<string, Tensor, Tensor> map)
     {
         ArgumentNullException.ThrowIfNull(map);
-        return Map(LayerPath.Root, map, buffers: true);
+        return Map(LayerPath.Root, map, Kinds.Buffers);
+    }
+
+    /// <summary>The same layer with every parameter and buffer replaced in one rebuild, so they may change together (a dtype, say).</summary>
+    /// <param name="map">The replacement of each tensor, by its full name.</param>
+    public Layer MapTensors(Func<string, Tensor, Tensor> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return Map(LayerPath.Root, map, Kinds.Parameters | Kinds.Buffers);
+    }
+
+    /// <summary>
+    /// The same layer with every float parameter and buffer converted to <paramref name="dtype"/> (integer buffers such as
+    /// <c>num_batches_tracked</c> stay int64), like PyTorch's <c>model.to(dtype)</c> or <c>model.double()</c>.
+    /// </summary>
+    /// <param name="dtype">float32 or float64.</param>
+    public Layer To(DType dtype)
+    {
+        if (!dtype.IsFloatingPoint())
+            throw new ArgumentException($"A model converts to float32 or float64, not {dtype.Name()}.", nameof(dtype));
+        return MapTensors((_, t) => t.DType.IsFloatingPoint() ? t.To(dtype) : t);
     }
 
     /// <summary>
@@ -79,34 +99,45 @@ public abstract partial record Layer
         }
     }
 
-    private Layer Map(string prefix, Func<string, Tensor, Tensor> map, bool buffers)
+    private Layer Map(string prefix, Func<string, Tensor, Tensor> map, Kinds kinds)
     {
         var parts = Parts;
         if (parts.IsEmpty)
             return this;
         var changed = false;
-        var own = buffers ? parts.Buffers : parts.Parameters;
-        var mapped = ImmutableArray.CreateBuilder<(string, Tensor)>(own.Length);
-        foreach (var (name, tensor) in own)
+        ImmutableArray<(string, Tensor)> MapOwn(ImmutableArray<(string Name, Tensor Tensor)> own, bool selected)
         {
-            var full = LayerPath.Join(prefix, name);
-            var next = map(full, tensor) ?? throw new InvalidOperationException($"The map returned null for '{full}'.");
-            changed |= !ReferenceEquals(next, tensor);
-            mapped.Add((name, next));
+            if (!selected)
+                return own;
+            var mapped = ImmutableArray.CreateBuilder<(string, Tensor)>(own.Length);
+            foreach (var (name, tensor) in own)
+            {
+                var full = LayerPath.Join(prefix, name);
+                var next = map(full, tensor) ?? throw new InvalidOperationException($"The map returned null for '{full}'.");
+                changed |= !ReferenceEquals(next, tensor);
+                mapped.Add((name, next));
+            }
+            return mapped.MoveToImmutable();
         }
+
+        var parameters = MapOwn(parts.Parameters, kinds.HasFlag(Kinds.Parameters));
+        var buffers = MapOwn(parts.Buffers, kinds.HasFlag(Kinds.Buffers));
         var children = ImmutableArray.CreateBuilder<(string, Layer)>(parts.Children.Length);
         foreach (var (name, child) in parts.Children)
         {
-            var next = child.Map(LayerPath.Join(prefix, name), map, buffers);
+            var next = child.Map(LayerPath.Join(prefix, name), map, kinds);
             changed |= !ReferenceEquals(next, child);
             children.Add((name, next));
         }
-        if (!changed)
-            return this;
-        var updated = buffers
-            ? parts with { Buffers = mapped.MoveToImmutable(), Children = children.MoveToImmutable() }
-            : parts with { Parameters = mapped.MoveToImmutable(), Children = children.MoveToImmutable() };
-        return RebuildChecked(updated);
+        return changed ? RebuildChecked(parts with { Parameters = parameters, Buffers = buffers, Children = children.MoveToImmutable() }) : this;
+    }
+
+    /// <summary>Which of a layer's own tensors a map replaces.</summary>
+    [Flags]
+    private enum Kinds
+    {
+        Parameters = 1,
+        Buffers = 2,
     }
 
     private Layer RebuildChecked(LayerParts parts)

@@ -11,6 +11,8 @@ namespace Pipelines.Layers;
 public sealed class NamedTensors : IReadOnlyList<KeyValuePair<string, Tensor>>
 {
     private readonly Dictionary<string, int> _index;
+    private readonly ImmutableArray<string> _names;
+    private readonly ImmutableArray<Tensor> _tensors;
 
     /// <summary>Tensors by name, in the given order; names must be distinct and tensors non-null.</summary>
     /// <param name="entries">The entries.</param>
@@ -30,27 +32,27 @@ public sealed class NamedTensors : IReadOnlyList<KeyValuePair<string, Tensor>>
             names.Add(name);
             tensors.Add(tensor);
         }
-        Names = names.ToImmutable();
-        Tensors = tensors.ToImmutable();
+        _names = names.ToImmutable();
+        _tensors = tensors.ToImmutable();
     }
 
     /// <summary>No tensors.</summary>
     public static NamedTensors Empty { get; } = new([]);
 
     /// <summary>The names, in order.</summary>
-    public ImmutableArray<string> Names { get; }
+    public IReadOnlyList<string> Names => _names;
 
     /// <summary>The tensors, in the order of <see cref="Names"/>.</summary>
-    public ImmutableArray<Tensor> Tensors { get; }
+    public IReadOnlyList<Tensor> Tensors => _tensors;
 
     /// <inheritdoc/>
-    public int Count => Names.Length;
+    public int Count => _names.Length;
 
     /// <summary>The total number of elements.</summary>
-    public long ElementCount => Tensors.Sum(t => (long)t.Count);
+    public long ElementCount => _tensors.Sum(t => (long)t.Count);
 
     /// <inheritdoc/>
-    public KeyValuePair<string, Tensor> this[int index] => new(Names[index], Tensors[index]);
+    public KeyValuePair<string, Tensor> this[int index] => new(_names[index], _tensors[index]);
 
     /// <summary>The tensor named <paramref name="name"/>, or an error naming it.</summary>
     /// <param name="name">The name.</param>
@@ -69,7 +71,7 @@ public sealed class NamedTensors : IReadOnlyList<KeyValuePair<string, Tensor>>
     {
         if (_index.TryGetValue(name, out var i))
         {
-            tensor = Tensors[i];
+            tensor = _tensors[i];
             return true;
         }
         tensor = null;
@@ -81,7 +83,7 @@ public sealed class NamedTensors : IReadOnlyList<KeyValuePair<string, Tensor>>
     public NamedTensors Map(Func<string, Tensor, Tensor> map)
     {
         ArgumentNullException.ThrowIfNull(map);
-        return new(Names.Select((name, i) => KeyValuePair.Create(name, map(name, Tensors[i]))));
+        return new(_names.Select((name, i) => KeyValuePair.Create(name, map(name, _tensors[i]))));
     }
 
     /// <summary>The entries whose name <paramref name="select"/> accepts, in order.</summary>
@@ -97,7 +99,7 @@ public sealed class NamedTensors : IReadOnlyList<KeyValuePair<string, Tensor>>
     public NamedTensors With(NamedTensors replacements)
     {
         ArgumentNullException.ThrowIfNull(replacements);
-        var unknown = replacements.Names.FirstOrDefault(n => !Contains(n));
+        var unknown = replacements._names.FirstOrDefault(n => !Contains(n));
         if (unknown is not null)
             throw new ArgumentException($"'{unknown}' replaces nothing: it is not among these names.", nameof(replacements));
         return Map((name, tensor) => replacements.TryGetValue(name, out var replacement) ? replacement : tensor);
@@ -117,7 +119,7 @@ public sealed class NamedTensors : IReadOnlyList<KeyValuePair<string, Tensor>>
         ArgumentNullException.ThrowIfNull(combine);
         if (left.StructureDifference(right, compareDTypes: false) is { } difference)
             throw new ArgumentException($"The two collections differ: {difference}.", nameof(right));
-        return new(left.Names.Select((name, i) => KeyValuePair.Create(name, combine(name, left.Tensors[i], right.Tensors[i]))));
+        return new(left._names.Select((name, i) => KeyValuePair.Create(name, combine(name, left._tensors[i], right._tensors[i]))));
     }
 
     /// <summary>

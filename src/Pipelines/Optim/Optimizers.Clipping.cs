@@ -1,5 +1,3 @@
-using Pipelines.Kernels;
-using Pipelines.Layers;
 
 namespace Pipelines.Optim;
 

@@ -1,4 +1,3 @@
-using Pipelines.Layers;
 
 namespace Pipelines.Optim;
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Pipelines.Layers;
 
 namespace Pipelines.Optim;
 

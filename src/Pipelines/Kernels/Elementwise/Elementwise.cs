@@ -45,24 +45,6 @@ public static class Elementwise
         return Tensor.Own(result, x.Shape);
     }
 
-    /// <summary>h(x, y, z) for every triple of elements of three tensors of one shape, as a new tensor.</summary>
-    /// <typeparam name="TOperator">The operator.</typeparam>
-    /// <typeparam name="T">float or double, matching the tensors' dtype.</typeparam>
-    /// <param name="x">The first input.</param>
-    /// <param name="y">The second input, shaped like the first.</param>
-    /// <param name="z">The third input, shaped like the first.</param>
-    /// <param name="op">The operator.</param>
-    public static Tensor Map<TOperator, T>(Tensor x, Tensor y, Tensor z, TOperator op)
-        where TOperator : struct, ITernaryOperator<T>
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        RequireSameShape(x, y);
-        RequireSameShape(x, z);
-        var result = GC.AllocateUninitializedArray<T>(x.Count);
-        Apply(op, x.AsSpan<T>(), y.AsSpan<T>(), z.AsSpan<T>(), result);
-        return Tensor.Own(result, x.Shape);
-    }
-
     /// <summary>f(x) into <paramref name="destination"/>, which must have the input's length (it may be the input's own memory).</summary>
     /// <typeparam name="TOperator">The operator.</typeparam>
     /// <typeparam name="T">float or double.</typeparam>
@@ -168,65 +150,6 @@ public static class Elementwise
             default:
                 for (var i = 0; i < n; i++)
                     destination[i] = op.Invoke(x[i], y[i]);
-                break;
-        }
-    }
-
-    /// <summary>h(x, y, z) into <paramref name="destination"/>; all four must have one length.</summary>
-    /// <typeparam name="TOperator">The operator.</typeparam>
-    /// <typeparam name="T">float or double.</typeparam>
-    /// <param name="op">The operator.</param>
-    /// <param name="x">The first input.</param>
-    /// <param name="y">The second input.</param>
-    /// <param name="z">The third input.</param>
-    /// <param name="destination">Where the results go.</param>
-    public static void Apply<TOperator, T>(TOperator op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> z, Span<T> destination)
-        where TOperator : struct, ITernaryOperator<T>
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        RequireLength(x.Length, y.Length);
-        RequireLength(x.Length, z.Length);
-        RequireLength(x.Length, destination.Length);
-        ref var xs = ref MemoryMarshal.GetReference(x);
-        ref var ys = ref MemoryMarshal.GetReference(y);
-        ref var zs = ref MemoryMarshal.GetReference(z);
-        ref var ds = ref MemoryMarshal.GetReference(destination);
-        var n = x.Length;
-        switch (Width<T>())
-        {
-            case 64:
-                {
-                    var w = Vector512<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector512.LoadUnsafe(ref xs, (nuint)i), Vector512.LoadUnsafe(ref ys, (nuint)i), Vector512.LoadUnsafe(ref zs, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail512(x[i..]), Tail512(y[i..]), Tail512(z[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            case 32:
-                {
-                    var w = Vector256<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector256.LoadUnsafe(ref xs, (nuint)i), Vector256.LoadUnsafe(ref ys, (nuint)i), Vector256.LoadUnsafe(ref zs, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail256(x[i..]), Tail256(y[i..]), Tail256(z[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            case 16:
-                {
-                    var w = Vector128<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector128.LoadUnsafe(ref xs, (nuint)i), Vector128.LoadUnsafe(ref ys, (nuint)i), Vector128.LoadUnsafe(ref zs, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail128(x[i..]), Tail128(y[i..]), Tail128(z[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            default:
-                for (var i = 0; i < n; i++)
-                    destination[i] = op.Invoke(x[i], y[i], z[i]);
                 break;
         }
     }
