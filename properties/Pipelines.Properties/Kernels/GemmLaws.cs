@@ -23,6 +23,27 @@ public sealed class GemmLaws
     public Property Float64_products_equal_the_reference_within_the_rounding_bound(GemmCase c) =>
         MatchesReference<double>(c, Math.Pow(2, -53)).Label(c.ToString());
 
+    /// <summary>
+    /// Every element is exactly c = init; c = fma(a_ip, b_pj, c) for p in order (init the bias, C or 0): the engine equals
+    /// that scalar loop bitwise, at every size, so no rounding slack hides a wrong term, a lost update or a reordering.
+    /// </summary>
+    [Property]
+    public Property Float32_products_equal_the_fused_multiply_add_chain_bitwise(GemmCase c, bool withBias)
+    {
+        var (a, b, bias) = (c.A<float>(), c.B<float>(), c.Bias<float>());
+        var ours = new float[Math.Max(0, c.M * c.Ldc)];
+        c.Run(a, b, ours, withBias ? bias : null);
+        var (ad, bd) = (a.Select(v => (double)v).ToArray(), b.Select(v => (double)v).ToArray());
+        var agrees = Enumerable.Range(0, c.M).All(i => Enumerable.Range(0, c.N).All(j =>
+        {
+            var sum = withBias ? bias[j] : 0f;
+            for (var p = 0; p < c.K; p++)
+                sum = MathF.FusedMultiplyAdd((float)c.OpA(ad, i, p), (float)c.OpB(bd, p, j), sum);
+            return BitConverter.SingleToInt32Bits(sum) == BitConverter.SingleToInt32Bits(ours[(i * c.Ldc) + j]);
+        }));
+        return agrees.Label(c.ToString());
+    }
+
     [Property]
     public Property Every_vector_width_gives_the_same_bits(GemmCase c)
     {

@@ -6,6 +6,10 @@ using Pipelines.Tensors;
 namespace Pipelines.Diagnostics;
 
 /// <summary>Where values first stopped being finite: a layer's output in the forward pass, or a parameter's gradient.</summary>
+/// <param name="Where"><c>output</c> (a layer's forward output), <c>gradient</c> (a parameter's gradient) or <c>loss</c>.</param>
+/// <param name="Path">The layer's path or the parameter's name.</param>
+/// <param name="LayerType">The layer's type name.</param>
+/// <param name="Detail">How many elements are NaN or infinite.</param>
 public sealed record NonFiniteFinding(string Where, string Path, string LayerType, string Detail);
 
 /// <summary>Finds the first layer whose output, or the first parameter whose gradient, holds NaN or ±∞.</summary>

@@ -6,12 +6,19 @@ using Pipelines.Tensors;
 namespace Pipelines.Diagnostics;
 
 /// <summary>One row of a model summary: a layer's path, type, output shape for the summarised input, and its own parameter count.</summary>
+/// <param name="Name">The layer's path, or <c>(model)</c> for the whole.</param>
+/// <param name="Type">The layer's type name.</param>
+/// <param name="OutputShape">Its output's shape for the summarised input.</param>
+/// <param name="Parameters">How many parameter elements the layer itself holds (not its children).</param>
 public sealed record SummaryRow(string Name, string Type, Shape OutputShape, long Parameters);
 
 /// <summary>
 /// A model's layers with their output shapes for a given input shape and parameter counts, like torchinfo's summary:
 /// found by running the model once in evaluation mode on zeros and tapping every layer.
 /// </summary>
+/// <param name="Rows">One row per layer, parents first.</param>
+/// <param name="TotalParameters">Every parameter element of the model.</param>
+/// <param name="TrainableParameters">Those counted as trainable.</param>
 public sealed record Summary(IReadOnlyList<SummaryRow> Rows, long TotalParameters, long TrainableParameters)
 {
     /// <summary>Summarises <paramref name="model"/> for input of <paramref name="inputShape"/>; <paramref name="trainable"/> picks trainable parameters by name (default all).</summary>

@@ -8,6 +8,8 @@ namespace Pipelines.Kernels;
 public static unsafe class Products
 {
     /// <summary>The matrix product of [m, k] and [k, n], like <c>torch.mm</c>.</summary>
+    /// <param name="a">The left factor, [m, k].</param>
+    /// <param name="b">The right factor, [k, n], of the same dtype.</param>
     public static Tensor MatMul(Tensor a, Tensor b)
     {
         ArgumentNullException.ThrowIfNull(a);

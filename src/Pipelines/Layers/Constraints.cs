@@ -9,6 +9,10 @@ public static class Constraints
     /// Every 2-D parameter whose name <paramref name="select"/> accepts (by default every <c>weight</c>) with each row
     /// (one output unit's incoming weights) rescaled to Euclidean norm at most <paramref name="maxNorm"/>; rows within it are untouched.
     /// </summary>
+    /// <typeparam name="TLayer">The model's type.</typeparam>
+    /// <param name="model">The model.</param>
+    /// <param name="maxNorm">The largest norm a row may keep.</param>
+    /// <param name="select">Which parameters, by name; null for every weight.</param>
     public static TLayer MaxNorm<TLayer>(TLayer model, double maxNorm, Func<string, bool>? select = null)
         where TLayer : Layer
     {

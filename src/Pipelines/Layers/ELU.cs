@@ -4,6 +4,7 @@ using Pipelines.Tensors;
 namespace Pipelines.Layers;
 
 /// <summary>x where x &gt; 0, else α·(eˣ − 1), like <c>nn.ELU</c>.</summary>
+/// <param name="Alpha">The scale of the negative side, α.</param>
 public sealed record ELU(double Alpha = 1) : ElementwiseLayer
 {
     /// <summary>Prints as PyTorch does: <c>ELU(...)</c>.</summary>

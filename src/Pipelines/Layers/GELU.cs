@@ -4,6 +4,7 @@ using Pipelines.Tensors;
 namespace Pipelines.Layers;
 
 /// <summary>The Gaussian error linear unit, like <c>nn.GELU(approximate)</c>.</summary>
+/// <param name="Approximate">The exact form or the tanh approximation.</param>
 public sealed record GELU(GeluApproximation Approximate = GeluApproximation.None) : ElementwiseLayer
 {
     /// <summary>Prints as PyTorch does: <c>GELU(...)</c>.</summary>

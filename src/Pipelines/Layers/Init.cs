@@ -49,6 +49,7 @@ public static class Init
     /// Fan-in and fan-out of a weight of this shape: <c>[out, in, *receptive]</c> gives
     /// (in · receptive, out · receptive), as PyTorch computes them; needs at least 2 axes.
     /// </summary>
+    /// <param name="shape">The weight's shape, [out, in, *receptive].</param>
     public static (int FanIn, int FanOut) Fans(Shape shape)
     {
         if (shape.Rank < 2)
@@ -58,10 +59,20 @@ public static class Init
     }
 
     /// <summary>Draws from U(a, b), like <c>uniform_</c>.</summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">The shape.</param>
+    /// <param name="a">The lower bound.</param>
+    /// <param name="b">The upper bound.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Uniform(Key key, Shape shape, double a = 0, double b = 1, DType dtype = DType.Float32) =>
         Tensor.Uniform(key, shape, a, b, dtype);
 
     /// <summary>Draws from N(mean, std²), like <c>normal_</c>.</summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">The shape.</param>
+    /// <param name="mean">The mean.</param>
+    /// <param name="std">The standard deviation.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Normal(Key key, Shape shape, double mean = 0, double std = 1, DType dtype = DType.Float32) =>
         Tensor.Normal(key, shape, mean, std, dtype);
 
@@ -69,6 +80,13 @@ public static class Init
     /// Draws from N(mean, std²) truncated to [a, b], like <c>trunc_normal_</c>: by the inverse CDF,
     /// so every draw lies in [a, b] however little probability the interval has.
     /// </summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">The shape.</param>
+    /// <param name="mean">The mean.</param>
+    /// <param name="std">The standard deviation.</param>
+    /// <param name="a">The lower bound of the values.</param>
+    /// <param name="b">The upper bound of the values.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor TruncNormal(Key key, Shape shape, double mean = 0, double std = 1, double a = -2, double b = 2, DType dtype = DType.Float32)
     {
         if (!(std > 0) || !double.IsFinite(std) || !double.IsFinite(mean) || !(a < b))
@@ -87,15 +105,24 @@ public static class Init
     }
 
     /// <summary>Every element <paramref name="value"/>, like <c>constant_</c>.</summary>
+    /// <param name="shape">The shape.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Constant(Shape shape, double value, DType dtype = DType.Float32) => Tensor.Full(shape, value, dtype);
 
     /// <summary>Zeros, like <c>zeros_</c>.</summary>
+    /// <param name="shape">The shape.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Zeros(Shape shape, DType dtype = DType.Float32) => Tensor.Zeros(shape, dtype);
 
     /// <summary>Ones, like <c>ones_</c>.</summary>
+    /// <param name="shape">The shape.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Ones(Shape shape, DType dtype = DType.Float32) => Tensor.Ones(shape, dtype);
 
     /// <summary>The identity matrix of a 2-D shape (ones on the main diagonal of a rectangle), like <c>eye_</c>.</summary>
+    /// <param name="shape">A 2-D shape.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Eye(Shape shape, DType dtype = DType.Float32)
     {
         if (shape.Rank != 2)
@@ -108,6 +135,10 @@ public static class Init
     }
 
     /// <summary>Xavier/Glorot uniform: U(−g√(6/(fan_in+fan_out)), +…), like <c>xavier_uniform_</c>.</summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">A shape of at least 2 axes.</param>
+    /// <param name="gain">The gain (see CalculateGain).</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor XavierUniform(Key key, Shape shape, double gain = 1, DType dtype = DType.Float32)
     {
         var bound = Math.Sqrt(3.0) * XavierStd(shape, gain);
@@ -115,6 +146,10 @@ public static class Init
     }
 
     /// <summary>Xavier/Glorot normal: N(0, g²·2/(fan_in+fan_out)), like <c>xavier_normal_</c>.</summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">A shape of at least 2 axes.</param>
+    /// <param name="gain">The gain (see CalculateGain).</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor XavierNormal(Key key, Shape shape, double gain = 1, DType dtype = DType.Float32) =>
         Tensor.Normal(key, shape, 0, XavierStd(shape, gain), dtype);
 
@@ -122,6 +157,12 @@ public static class Init
     /// Kaiming/He uniform: U(−b, b) with b = gain·√(3/fan), like <c>kaiming_uniform_</c> (defaults a = 0, fan-in,
     /// leaky ReLU). <c>nn.Linear</c> uses a = √5, which gives b = 1/√fan_in. A zero-element shape gives an empty tensor.
     /// </summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">A shape of at least 2 axes.</param>
+    /// <param name="a">The negative slope of the leaky ReLU that follows (√5 for nn.Linear's default).</param>
+    /// <param name="mode">Whether to preserve the forward (fan-in) or backward (fan-out) variance.</param>
+    /// <param name="nonlinearity">The non-linearity that follows.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor KaimingUniform(Key key, Shape shape, double a = 0, FanMode mode = FanMode.FanIn, Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, DType dtype = DType.Float32)
     {
         if (shape.ElementCount == 0)
@@ -131,6 +172,12 @@ public static class Init
     }
 
     /// <summary>Kaiming/He normal: N(0, (gain/√fan)²), like <c>kaiming_normal_</c>.</summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">A shape of at least 2 axes.</param>
+    /// <param name="a">The negative slope of the leaky ReLU that follows.</param>
+    /// <param name="mode">Whether to preserve the forward (fan-in) or backward (fan-out) variance.</param>
+    /// <param name="nonlinearity">The non-linearity that follows.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor KaimingNormal(Key key, Shape shape, double a = 0, FanMode mode = FanMode.FanIn, Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, DType dtype = DType.Float32)
     {
         if (shape.ElementCount == 0)
@@ -143,6 +190,10 @@ public static class Init
     /// decomposition of a standard normal matrix, with R's diagonal made positive; shapes of more than
     /// two axes are flattened to [shape[0], rest].
     /// </summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">A shape of at least 2 axes.</param>
+    /// <param name="gain">The factor the orthogonal matrix is scaled by.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Orthogonal(Key key, Shape shape, double gain = 1, DType dtype = DType.Float32)
     {
         if (shape.Rank < 2)
@@ -165,6 +216,11 @@ public static class Init
     /// <summary>
     /// A sparse matrix, like <c>sparse_</c>: N(0, std²) with ⌈sparsity·rows⌉ randomly chosen elements of every column set to zero.
     /// </summary>
+    /// <param name="key">The key to draw from.</param>
+    /// <param name="shape">A 2-D shape.</param>
+    /// <param name="sparsity">The fraction of each column set to zero.</param>
+    /// <param name="std">The standard deviation of the others.</param>
+    /// <param name="dtype">float32 or float64.</param>
     public static Tensor Sparse(Key key, Shape shape, double sparsity, double std = 0.01, DType dtype = DType.Float32)
     {
         if (shape.Rank != 2)

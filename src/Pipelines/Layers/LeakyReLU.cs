@@ -4,6 +4,7 @@ using Pipelines.Tensors;
 namespace Pipelines.Layers;
 
 /// <summary>x where x &gt; 0, else slope·x, like <c>nn.LeakyReLU</c>.</summary>
+/// <param name="NegativeSlope">The slope for negative inputs.</param>
 public sealed record LeakyReLU(double NegativeSlope = 0.01) : ElementwiseLayer
 {
     /// <summary>Prints as PyTorch does: <c>LeakyReLU(...)</c>.</summary>

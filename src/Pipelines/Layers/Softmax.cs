@@ -4,6 +4,7 @@ using Pipelines.Tensors;
 namespace Pipelines.Layers;
 
 /// <summary>Softmax along an axis (default the last), like <c>nn.Softmax(dim)</c>.</summary>
+/// <param name="Axis">The axis the probabilities sum to 1 along (default the last).</param>
 public sealed record Softmax(int Axis = -1) : ElementwiseLayer
 {
     /// <summary>Prints as PyTorch does: <c>Softmax(...)</c>.</summary>

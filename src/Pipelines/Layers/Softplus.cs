@@ -4,6 +4,8 @@ using Pipelines.Tensors;
 namespace Pipelines.Layers;
 
 /// <summary>log(1 + e^(βx)) / β, like <c>nn.Softplus</c>.</summary>
+/// <param name="Beta">The sharpness β.</param>
+/// <param name="Threshold">Above βx = threshold the function is the identity.</param>
 public sealed record Softplus(double Beta = 1, double Threshold = 20) : ElementwiseLayer
 {
     /// <summary>Prints as PyTorch does: <c>Softplus(...)</c>.</summary>

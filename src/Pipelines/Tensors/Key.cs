@@ -18,6 +18,7 @@ public readonly record struct Key
     private readonly uint _k1;
 
     /// <summary>A key from a seed, like <c>jax.random.key(seed)</c>.</summary>
+    /// <param name="seed">Any 64-bit seed.</param>
     public Key(ulong seed)
         : this((uint)seed, (uint)(seed >> 32))
     {
@@ -33,6 +34,7 @@ public readonly record struct Key
     public (Key First, Key Second) Split() => (Child(0), Child(1));
 
     /// <summary><paramref name="count"/> new keys, independent of each other and of this one.</summary>
+    /// <param name="count">How many keys.</param>
     public Key[] Split(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -43,6 +45,7 @@ public readonly record struct Key
     }
 
     /// <summary>A new key that mixes <paramref name="data"/> into this one, like <c>jax.random.fold_in</c>.</summary>
+    /// <param name="data">The data to mix in (an epoch, an example index).</param>
     public Key Fold(ulong data)
     {
         var block = Philox((uint)data, (uint)(data >> 32), 0, FoldDomain, _k0, _k1);

@@ -6,6 +6,10 @@ public sealed partial class Tensor
     /// Like <c>torch.allclose</c>: same shape and |a − b| ≤ atol + rtol·|b| for every element (compared in double,
     /// so tensors of different dtypes can be compared). Infinities are close only to themselves; NaN equals nothing unless <paramref name="equalNaN"/>.
     /// </summary>
+    /// <param name="other">The tensor to compare with (its dtype may differ).</param>
+    /// <param name="rtol">The relative tolerance.</param>
+    /// <param name="atol">The absolute tolerance.</param>
+    /// <param name="equalNaN">Whether NaN counts as equal to NaN.</param>
     public bool AllClose(Tensor other, double rtol = 1e-5, double atol = 1e-8, bool equalNaN = false)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -29,6 +33,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>The largest |a − b| over all elements (0 for empty tensors); the shapes must be equal.</summary>
+    /// <param name="other">A tensor of the same shape.</param>
     public double MaxAbsDifference(Tensor other)
     {
         ArgumentNullException.ThrowIfNull(other);

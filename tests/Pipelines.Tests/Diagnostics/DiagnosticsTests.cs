@@ -51,7 +51,7 @@ public sealed class DiagnosticsTests
     {
         var gradient = new Linear(Tensor.FromArray(new float[,] { { 1, -1 }, { float.NaN, float.PositiveInfinity } }));
         var stats = Assert.Single(GradientStatistics.Of(gradient));
-        Assert.Equal(("weight", 0.0, 1.0, -1.0, 1.0, 1, 1), (stats.Name, stats.Mean, stats.Max, stats.Min, stats.Max, stats.NaNCount, stats.InfinityCount));
+        Assert.Equal(("weight", 0.0, 1.0, -1.0, 1.0, 1, 1), (stats.Name, stats.Mean, stats.Std, stats.Min, stats.Max, stats.NaNCount, stats.InfinityCount));
         Assert.Equal(Math.Sqrt(2), stats.Norm, 12);
     }
 

@@ -52,7 +52,12 @@ public sealed class KeyTests
         var keys = new[] { key, a, b, four[2], four[3], key.Fold(0), key.Fold(1), a.Fold(0) };
         Assert.Equal(keys.Length, keys.Distinct().Count());
         Assert.Equal((a, b), key.Split());
-        Assert.Equal(key.Fold(99), key.Fold(99));
+        var folds = Enumerable.Range(0, 1000).Select(i => key.Fold((ulong)i)).ToArray();
+        Assert.Equal(folds.Length, folds.Distinct().Count());
+        Assert.DoesNotContain(key, folds);
+        var elsewhere = new Key[folds.Length];
+        Parallel.For(0, folds.Length, i => elsewhere[i] = new Key(1).Fold((ulong)i));
+        Assert.Equal(folds, elsewhere);
         Assert.NotEqual(Tensor.Uniform(a, new Shape(4)).ToFloat32Array(), Tensor.Uniform(b, new Shape(4)).ToFloat32Array());
     }
 

@@ -6,7 +6,7 @@ namespace Pipelines.Kernels;
 
 public static partial class Activations
 {
-    /// <summary>max(x, 0): +0 for every negative input and NaN for NaN, like <c>F.relu</c>.</summary>
+    /// <summary>x where x ≥ 0 or NaN, else +0, exactly as <c>F.relu</c> computes it (−0 stays −0, a negative input gives +0, not −0).</summary>
     /// <param name="x">The input.</param>
     public static Tensor Relu(Tensor x) => Map("ReLU", x, default(ReluOperator<float>), default(ReluOperator<double>));
 
@@ -29,17 +29,17 @@ public static partial class Activations
     public static Tensor LeakyReluBackward(Tensor x, Tensor dy, double negativeSlope = 0.01) =>
         Map("LeakyReLU", x, dy, new LeakyReluGradient<float>((float)negativeSlope), new LeakyReluGradient<double>(negativeSlope));
 
-    /// <summary>IEEE 754 maximum with +0: NaN propagates and max(−0, +0) is +0.</summary>
+    /// <summary>x &lt; 0 ? +0 : x, PyTorch's rule: NaN and −0 pass through, negatives become +0.</summary>
     private readonly struct ReluOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x) => T.Max(x, T.Zero);
+        public T Invoke(T x) => x < T.Zero ? T.Zero : x;
 
-        public Vector128<T> Invoke(Vector128<T> x) => Vector128.Max(x, Vector128<T>.Zero);
+        public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<T>.Zero), Vector128<T>.Zero, x);
 
-        public Vector256<T> Invoke(Vector256<T> x) => Vector256.Max(x, Vector256<T>.Zero);
+        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), Vector256<T>.Zero, x);
 
-        public Vector512<T> Invoke(Vector512<T> x) => Vector512.Max(x, Vector512<T>.Zero);
+        public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), Vector512<T>.Zero, x);
     }
 
     private readonly struct ReluGradient<T> : IBinaryOperator<T>

@@ -11,6 +11,19 @@ namespace Pipelines.Kernels.Gemm;
 public static unsafe class Gemm
 {
     /// <summary><c>C[m,n] = A[m,k]·B[n,k]ᵀ</c> (+ bias[n], or + C): the forward product with a weight as stored.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="a">A, row-major.</param>
+    /// <param name="lda">A's leading dimension (elements between rows).</param>
+    /// <param name="b">B, row-major.</param>
+    /// <param name="ldb">B's leading dimension.</param>
+    /// <param name="c">C, written (or added to).</param>
+    /// <param name="ldc">C's leading dimension.</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The reduction length.</param>
+    /// <param name="bias">A row of n added to every row of C; empty for none.</param>
+    /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
+    /// <param name="options">Threads and vector width; the defaults use the thread budget and the widest width.</param>
     public static void MultiplyTransposed<T>(ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, int m, int n, int k, ReadOnlySpan<T> bias = default, bool accumulate = false, GemmOptions options = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -22,6 +35,19 @@ public static unsafe class Gemm
     }
 
     /// <summary><c>C[m,n] = A[m,k]·B[k,n]</c> (+ bias[n], or + C): the input gradient <c>dY·W</c>.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="a">A, row-major.</param>
+    /// <param name="lda">A's leading dimension (elements between rows).</param>
+    /// <param name="b">B, row-major.</param>
+    /// <param name="ldb">B's leading dimension.</param>
+    /// <param name="c">C, written (or added to).</param>
+    /// <param name="ldc">C's leading dimension.</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The reduction length.</param>
+    /// <param name="bias">A row of n added to every row of C; empty for none.</param>
+    /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
+    /// <param name="options">Threads and vector width; the defaults use the thread budget and the widest width.</param>
     public static void Multiply<T>(ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, int m, int n, int k, ReadOnlySpan<T> bias = default, bool accumulate = false, GemmOptions options = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -33,6 +59,19 @@ public static unsafe class Gemm
     }
 
     /// <summary><c>C[m,n] = A[k,m]ᵀ·B[k,n]</c> (+ bias[n], or + C): the weight gradient <c>dYᵀ·X</c>, summed over the k rows.</summary>
+    /// <typeparam name="T">float or double.</typeparam>
+    /// <param name="a">A, row-major.</param>
+    /// <param name="lda">A's leading dimension (elements between rows).</param>
+    /// <param name="b">B, row-major.</param>
+    /// <param name="ldb">B's leading dimension.</param>
+    /// <param name="c">C, written (or added to).</param>
+    /// <param name="ldc">C's leading dimension.</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The reduction length.</param>
+    /// <param name="bias">A row of n added to every row of C; empty for none.</param>
+    /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
+    /// <param name="options">Threads and vector width; the defaults use the thread budget and the widest width.</param>
     public static void TransposeMultiply<T>(ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc, int m, int n, int k, ReadOnlySpan<T> bias = default, bool accumulate = false, GemmOptions options = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,6 +1,8 @@
 namespace Pipelines.Kernels.Gemm;
 
 /// <summary>How to run one product: a thread count (default <see cref="ThreadBudget.MaxThreads"/>) and a vector width (default the widest the machine accelerates).</summary>
+/// <param name="Threads">The most threads the product may use; null for <see cref="ThreadBudget.MaxThreads"/>.</param>
+/// <param name="Width">The vector width; null for the widest this machine accelerates.</param>
 public readonly record struct GemmOptions(int? Threads = null, VectorWidth? Width = null)
 {
     internal int ResolvedThreads => Threads is { } t

@@ -7,6 +7,12 @@ namespace Pipelines.Kernels.Gemm;
 public static class ReferenceGemm
 {
     /// <summary>C[i, j] = init(i, j) + Σₚ a(i, p)·b(p, j), summed in double and rounded once per element.</summary>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The reduction length.</param>
+    /// <param name="a">Element (i, p) of the left factor.</param>
+    /// <param name="b">Element (p, j) of the right factor.</param>
+    /// <param name="init">Where each element starts (a bias, C itself); zero when null.</param>
     public static double[] Multiply(int m, int n, int k, Func<int, int, double> a, Func<int, int, double> b, Func<int, int, double>? init = null)
     {
         ArgumentNullException.ThrowIfNull(a);

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using Pipelines.Tests.Architecture;
+using Xunit;
+
+namespace Pipelines.Tests.Packaging;
+
+/// <summary>
+/// The library as a user gets it: packed, referenced from a local folder by a separate console app (not a project
+/// reference) whose code is the README's first C# block plus ordinary LINQ that LanguageExt's global extensions used to
+/// break, built with warnings as errors and run.
+/// </summary>
+public sealed partial class PackageConsumerTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
+
+    [Fact]
+    public void A_console_app_referencing_the_package_runs_the_READMEs_code_and_keeps_its_own_LINQ()
+    {
+        var work = Directory.CreateTempSubdirectory("pipelines-consumer-");
+        var version = $"0.1.0-consumer.{Guid.NewGuid():N}";
+        var cache = Path.Combine(GlobalPackages(), "pipelines", version);
+        try
+        {
+            var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+            Run("dotnet", ["pack", Path.Combine(SourceTree.Library, "Pipelines.csproj"), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], work.FullName);
+
+            var package = Path.Combine(feed, $"Pipelines.{version}.nupkg");
+            var dependency = LanguageExtDependency(package);
+            Assert.Contains("Compile", dependency, StringComparison.Ordinal);
+
+            var app = Directory.CreateDirectory(Path.Combine(work.FullName, "app")).FullName;
+            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="local" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <Nullable>enable</Nullable>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Pipelines" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeTour() + """
+
+                var matches = new[] { 1, 2 }.Zip(new long[] { 1, 3 }).Count(p => p.First == p.Second);
+                Console.WriteLine($"LINQ still works: {matches}");
+                """);
+            var output = Run("dotnet", ["run", "-c", "Release"], app);
+            Assert.Contains("LINQ still works: 1", output, StringComparison.Ordinal);
+            Assert.Contains("Total parameters: 235,146", output, StringComparison.Ordinal);
+            Assert.Contains("reloaded outputs identical: True", output, StringComparison.Ordinal);
+            Assert.Matches(@"step 2: loss \d+\.\d{4}", output);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+            if (Directory.Exists(cache))
+                Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    /// <summary>The first C# block of the README: the tour every user pastes first.</summary>
+    private static string ReadmeTour()
+    {
+        var readme = File.ReadAllText(Path.Combine(SourceTree.Root, "README.md"));
+        var block = CSharpBlock().Match(readme);
+        Assert.True(block.Success, "The README has no ```csharp block.");
+        return block.Groups[1].Value;
+    }
+
+    /// <summary>The exclude attribute of the package's dependency on LanguageExt.Core: compile assets must not flow to users.</summary>
+    private static string LanguageExtDependency(string package)
+    {
+        using var zip = ZipFile.OpenRead(package);
+        using var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        var dependency = XDocument.Load(nuspec).Descendants().Single(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "LanguageExt.Core");
+        return (string?)dependency.Attribute("exclude") ?? string.Empty;
+    }
+
+    private static string GlobalPackages()
+    {
+        var listed = Run("dotnet", ["nuget", "locals", "global-packages", "--list"], Path.GetTempPath());
+        return listed[(listed.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+    }
+
+    private static string Run(string command, string[] arguments, string directory)
+    {
+        var start = new ProcessStartInfo(command) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(Limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{command} {string.Join(' ', arguments)} took over {Limit}.");
+        }
+        Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output.Result}\n{errors.Result}");
+        return output.Result;
+    }
+
+    [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex CSharpBlock();
+}
