@@ -15,6 +15,7 @@ public sealed record LossCase(string Name, int Rows, int Cols, int Seed, Reducti
     public Tensor Input() => Name switch
     {
         "bce" => Tensor.Uniform(Key.Fold(1), new Shape(Rows, Cols), 0.05, 0.95, DType.Float64),
+        "kl_div" => Pipelines.Kernels.Activations.LogSoftmax(Tensor.Normal(Key.Fold(1), new Shape(Rows, Cols), dtype: DType.Float64)),
         _ => Tensor.Normal(Key.Fold(1), new Shape(Rows, Cols), 0, Name == "bce_logits" ? 20 : 2, DType.Float64),
     };
 
@@ -31,10 +32,18 @@ public sealed record LossCase(string Name, int Rows, int Cols, int Seed, Reducti
             "cross_entropy" => Loss.CrossEntropy(input, classes, Reduction),
             "cross_entropy_smooth" => Loss.CrossEntropy(input, classes, Reduction, labelSmoothing: 0.2),
             "nll" => Loss.NegativeLogLikelihood(input, classes, Reduction),
+            "cross_entropy_weighted" => Loss.CrossEntropy(input, Tensor.FromArray([.. classes.Select((k, i) => (firstRow + i) % 3 == 1 ? -100 : k)]), ClassWeights, reduction: Reduction, labelSmoothing: 0.1),
+            "cross_entropy_soft" => Loss.CrossEntropy(input, Pipelines.Kernels.Activations.Softmax(target * 3), ClassWeights, reduction: Reduction, labelSmoothing: 0.05),
+            "smooth_l1" => Loss.SmoothL1(input, target, 0.6, Reduction),
+            "kl_div" => Loss.KLDivergence(input, Pipelines.Kernels.Activations.Softmax(target), Reduction),
+            "bce_logits_weighted" => Loss.BinaryCrossEntropyWithLogits(input, target, Reduction, weight: target + 0.5, posWeight: ClassWeights),
             "bce" => Loss.BinaryCrossEntropy(input, target, Reduction),
             _ => Loss.BinaryCrossEntropyWithLogits(input, target, Reduction),
         };
     }
+
+    /// <summary>A positive weight per column.</summary>
+    private Tensor ClassWeights => Tensor.Uniform(Key.Fold(5), new Shape(Cols), 0.5, 2, DType.Float64);
 
     public override string ToString() => $"{Name} {Reduction} on [{Rows}, {Cols}], seed {Seed}";
 }
@@ -42,7 +51,7 @@ public sealed record LossCase(string Name, int Rows, int Cols, int Seed, Reducti
 public static class LossArbitraries
 {
     public static Arbitrary<LossCase> Cases() =>
-        (from name in Gen.Elements("mse", "l1", "huber", "cross_entropy", "cross_entropy_smooth", "nll", "bce", "bce_logits")
+        (from name in Gen.Elements("mse", "l1", "huber", "smooth_l1", "cross_entropy", "cross_entropy_smooth", "cross_entropy_weighted", "cross_entropy_soft", "nll", "bce", "bce_logits", "bce_logits_weighted", "kl_div")
          from rows in Gen.Elements(1, 2, 3, 7)
          from cols in Gen.Elements(1, 2, 5)
          from reduction in Gen.Elements(Reduction.Mean, Reduction.Sum)

@@ -6,93 +6,177 @@ namespace Pipelines.Losses;
 public static partial class Loss
 {
     /// <summary>
-    /// Cross-entropy of logits [N, C] against class indices, like <c>F.cross_entropy</c>: −log softmax at the target,
-    /// or with label smoothing ε the target distribution (1 − ε)·onehot + ε/C. The gradient is softmax − target distribution.
+    /// Cross-entropy of scores [N, C] (or [C], or [N, C, d1, …]) against class indices, like <c>F.cross_entropy</c>: per
+    /// position −log softmax at the target, with class <paramref name="weight"/>s, targets equal to
+    /// <paramref name="ignoreIndex"/> skipped, and label smoothing ε mixing in the weighted mean over all classes, all
+    /// combined as PyTorch combines them; the mean divides by the sum of the weights of the targets not ignored.
     /// </summary>
-    public static LossValue CrossEntropy(Tensor logits, ReadOnlySpan<long> targets, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
+    /// <param name="input">The scores (logits); −∞ masks a class.</param>
+    /// <param name="targets">Class indices: an int64 tensor shaped like the input without its class axis.</param>
+    /// <param name="weight">A weight per class, [C], or null for 1.</param>
+    /// <param name="ignoreIndex">Targets with this value contribute nothing (PyTorch's default −100).</param>
+    /// <param name="reduction">Mean or sum.</param>
+    /// <param name="labelSmoothing">ε in [0, 1].</param>
+    public static LossValue CrossEntropy(Tensor input, Tensor targets, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
     {
+        const string Name = "Cross-entropy";
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(targets);
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must lie in [0, 1].");
-        var (rows, classes) = CheckClassification("Cross-entropy", logits, targets);
-        var logProbabilities = Activations.LogSoftmax(logits.To(DType.Float64)).ToFloat64Array();
-        var (terms, gradient) = (new double[rows], new double[logProbabilities.Length]);
-        for (var n = 0; n < rows; n++)
+        RequireFloat(Name, input);
+        var layout = ClassLayout.Of(Name, input);
+        if (targets.DType.IsFloatingPoint() && targets.Shape == input.Shape)
+            return SoftCrossEntropy(input, targets, weight, reduction, labelSmoothing, layout);
+        var classes = ClassIndices(Name, input, targets, ignoreIndex, layout);
+        var w = ClassWeights(Name, weight, layout.Classes);
+        var weightTotal = w.Sum();
+        var logProbabilities = Activations.LogSoftmax(input.To(DType.Float64), input.Rank == 1 ? 0 : 1).ToFloat64Array();
+        var gradient = new double[logProbabilities.Length];
+        var (total, denominator) = (0.0, 0.0);
+        var (keep, spread) = (1 - labelSmoothing, labelSmoothing / layout.Classes);
+        for (var position = 0; position < layout.Positions; position++)
         {
-            var row = logProbabilities.AsSpan(n * classes, classes);
-            var sum = 0.0;
-            for (var c = 0; c < classes; c++)
+            var target = classes[position];
+            if (target == ignoreIndex)
+                continue;
+            var wt = w[target];
+            denominator += wt;
+            if (keep != 0 && wt != 0)
+                total -= keep * wt * logProbabilities[layout.At(position, (int)target)];
+            for (var c = 0; c < layout.Classes; c++)
             {
-                var wanted = ((c == targets[n] ? 1 : 0) * (1 - labelSmoothing)) + (labelSmoothing / classes);
-                sum -= wanted * row[c];
-                gradient[(n * classes) + c] = Math.Exp(row[c]) - wanted;
+                var at = layout.At(position, c);
+                if (spread != 0 && w[c] != 0)
+                    total -= spread * w[c] * logProbabilities[at];
+                var p = Math.Exp(logProbabilities[at]);
+                gradient[at] = (p * ((keep * wt) + (spread * weightTotal))) - (spread * w[c]) - (c == target ? keep * wt : 0);
             }
-            terms[n] = sum;
         }
-        return Reduce(terms, gradient, logits, reduction);
+        return Reduce(Name, total, gradient, input, reduction, denominator);
     }
 
-    /// <summary>The negative log-likelihood of log-probabilities [N, C] at the target classes, like <c>F.nll_loss</c>.</summary>
-    public static LossValue NegativeLogLikelihood(Tensor logProbabilities, ReadOnlySpan<long> targets, Reduction reduction = Reduction.Mean)
+    /// <summary>Cross-entropy against class indices given as an array (which a loss lambda can capture).</summary>
+    /// <param name="input">The scores (logits), [N, C] or [N, C, d1, ...].</param>
+    /// <param name="targets">Class indices in row-major order of the input without its class axis.</param>
+    /// <param name="reduction">Mean or sum.</param>
+    /// <param name="labelSmoothing">ε in [0, 1].</param>
+    /// <param name="weight">A weight per class, [C], or null for 1.</param>
+    /// <param name="ignoreIndex">Targets with this value contribute nothing.</param>
+    public static LossValue CrossEntropy(Tensor input, ReadOnlySpan<long> targets, Reduction reduction = Reduction.Mean, double labelSmoothing = 0, Tensor? weight = null, long ignoreIndex = -100)
     {
-        var (rows, classes) = CheckClassification("NLL loss", logProbabilities, targets);
-        var values = logProbabilities.ToFloat64Array();
-        var (terms, gradient) = (new double[rows], new double[values.Length]);
-        for (var n = 0; n < rows; n++)
-        {
-            terms[n] = -values[(n * classes) + (int)targets[n]];
-            gradient[(n * classes) + (int)targets[n]] = -1;
-        }
-        return Reduce(terms, gradient, logProbabilities, reduction);
-    }
-
-    /// <summary>
-    /// Binary cross-entropy of probabilities in [0, 1] against targets in [0, 1], like <c>F.binary_cross_entropy</c>:
-    /// logarithms are clamped at −100 and the gradient's denominator at 1e-12, as PyTorch does.
-    /// </summary>
-    public static LossValue BinaryCrossEntropy(Tensor probabilities, Tensor targets, Reduction reduction = Reduction.Mean)
-    {
-        var (p, t) = Pair("Binary cross-entropy", probabilities, targets);
-        var outside = Array.FindIndex(p, v => !(v >= 0 && v <= 1));
-        if (outside >= 0)
-            throw new ArgumentException($"Binary cross-entropy needs probabilities in [0, 1] but element {outside} is {p[outside]}; for logits use BinaryCrossEntropyWithLogits.", nameof(probabilities));
-        var (terms, gradient) = (new double[p.Length], new double[p.Length]);
-        for (var i = 0; i < p.Length; i++)
-        {
-            terms[i] = -((t[i] * Math.Max(Math.Log(p[i]), -100)) + ((1 - t[i]) * Math.Max(Math.Log(1 - p[i]), -100)));
-            gradient[i] = (p[i] - t[i]) / Math.Max((1 - p[i]) * p[i], 1e-12);
-        }
-        return Reduce(terms, gradient, probabilities, reduction);
+        ArgumentNullException.ThrowIfNull(input);
+        return CrossEntropy(input, IndexTensor("Cross-entropy", input, targets), weight, ignoreIndex, reduction, labelSmoothing);
     }
 
     /// <summary>
-    /// Binary cross-entropy of logits, like <c>F.binary_cross_entropy_with_logits</c>, in the form
-    /// max(z, 0) − z·t + log(1 + e^−|z|) that stays exact for |z| in the thousands; the gradient is σ(z) − t.
+    /// The negative log-likelihood of log-probabilities at the target classes, like <c>F.nll_loss</c>, with class weights
+    /// and an ignored index; the mean divides by the sum of the weights of the targets not ignored.
     /// </summary>
-    public static LossValue BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean)
+    /// <param name="input">Log-probabilities, [N, C] or [N, C, d1, ...].</param>
+    /// <param name="targets">Class indices: an int64 tensor shaped like the input without its class axis.</param>
+    /// <param name="weight">A weight per class, [C], or null for 1.</param>
+    /// <param name="ignoreIndex">Targets with this value contribute nothing.</param>
+    /// <param name="reduction">Mean or sum.</param>
+    public static LossValue NegativeLogLikelihood(Tensor input, Tensor targets, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
     {
-        var (z, t) = Pair("Binary cross-entropy with logits", logits, targets);
-        var (terms, gradient) = (new double[z.Length], new double[z.Length]);
-        for (var i = 0; i < z.Length; i++)
+        const string Name = "NLL loss";
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(targets);
+        RequireFloat(Name, input);
+        var layout = ClassLayout.Of(Name, input);
+        var classes = ClassIndices(Name, input, targets, ignoreIndex, layout);
+        var w = ClassWeights(Name, weight, layout.Classes);
+        var values = input.ToFloat64Array();
+        var gradient = new double[values.Length];
+        var (total, denominator) = (0.0, 0.0);
+        for (var position = 0; position < layout.Positions; position++)
         {
-            terms[i] = Math.Max(z[i], 0) - (z[i] * t[i]) + SpecialFunctions.Log1p(Math.Exp(-Math.Abs(z[i])));
-            gradient[i] = SpecialFunctions.Logistic(z[i]) - t[i];
+            var target = classes[position];
+            if (target == ignoreIndex)
+                continue;
+            var at = layout.At(position, (int)target);
+            denominator += w[target];
+            if (w[target] != 0)
+                total -= w[target] * values[at];
+            gradient[at] = -w[target];
         }
-        return Reduce(terms, gradient, logits, reduction);
+        return Reduce(Name, total, gradient, input, reduction, denominator);
     }
 
-    private static (int Rows, int Classes) CheckClassification(string loss, Tensor scores, ReadOnlySpan<long> targets)
+    /// <summary>The negative log-likelihood against class indices given as an array.</summary>
+    /// <param name="input">Log-probabilities, [N, C] or [N, C, d1, ...].</param>
+    /// <param name="targets">Class indices in row-major order of the input without its class axis.</param>
+    /// <param name="reduction">Mean or sum.</param>
+    /// <param name="weight">A weight per class, [C], or null for 1.</param>
+    /// <param name="ignoreIndex">Targets with this value contribute nothing.</param>
+    public static LossValue NegativeLogLikelihood(Tensor input, ReadOnlySpan<long> targets, Reduction reduction = Reduction.Mean, Tensor? weight = null, long ignoreIndex = -100)
     {
-        ArgumentNullException.ThrowIfNull(scores);
-        if (scores.Rank != 2)
-            throw new ArgumentException($"{loss} needs scores [N, C] but got {scores.Shape}.", nameof(scores));
-        var (rows, classes) = (scores.Shape[0], scores.Shape[1]);
-        if (targets.Length != rows)
-            throw new ArgumentException($"{loss} needs one class index per row: {rows} rows but {targets.Length} targets.", nameof(targets));
-        for (var n = 0; n < rows; n++)
+        ArgumentNullException.ThrowIfNull(input);
+        return NegativeLogLikelihood(input, IndexTensor("NLL loss", input, targets), weight, ignoreIndex, reduction);
+    }
+
+    /// <summary>
+    /// Cross-entropy against probabilities (soft labels) shaped like the input: −Σ_c w_c·q_c·log softmax_c, with
+    /// q = (1 − ε)·target + ε/C; the mean divides by the number of positions, as in PyTorch.
+    /// </summary>
+    private static LossValue SoftCrossEntropy(Tensor input, Tensor targets, Tensor? weight, Reduction reduction, double labelSmoothing, ClassLayout layout)
+    {
+        const string Name = "Cross-entropy";
+        var w = ClassWeights(Name, weight, layout.Classes);
+        var q = targets.ToFloat64Array();
+        var logProbabilities = Activations.LogSoftmax(input.To(DType.Float64), input.Rank == 1 ? 0 : 1).ToFloat64Array();
+        var gradient = new double[q.Length];
+        var total = 0.0;
+        for (var position = 0; position < layout.Positions; position++)
         {
-            if (targets[n] < 0 || targets[n] >= classes)
-                throw new ArgumentOutOfRangeException(nameof(targets), targets[n], $"{loss}: target {n} is class {targets[n]}, outside [0, {classes}).");
+            var mass = 0.0;
+            for (var c = 0; c < layout.Classes; c++)
+            {
+                var at = layout.At(position, c);
+                q[at] = (q[at] * (1 - labelSmoothing)) + (labelSmoothing / layout.Classes);
+                mass += w[c] * q[at];
+                if (w[c] * q[at] != 0)
+                    total -= w[c] * q[at] * logProbabilities[at];
+            }
+            for (var c = 0; c < layout.Classes; c++)
+            {
+                var at = layout.At(position, c);
+                gradient[at] = (Math.Exp(logProbabilities[at]) * mass) - (w[c] * q[at]);
+            }
         }
-        return (rows, classes);
+        return Reduce(Name, total, gradient, input, reduction, layout.Positions);
+    }
+
+    /// <summary>The class index of every position, checked to be a class or the ignored index.</summary>
+    private static long[] ClassIndices(string loss, Tensor input, Tensor targets, long ignoreIndex, ClassLayout layout)
+    {
+        var expected = ClassLayout.TargetShape(input);
+        if (targets.DType != DType.Int64 || (targets.Shape != expected && !(input.Rank == 1 && targets.Count == 1)))
+            throw new ArgumentException($"{loss} needs class indices as an int64 tensor of shape {expected} (or probabilities shaped like the input {input.Shape}) but got {targets.DType.Name()} {targets.Shape}.", nameof(targets));
+        var classes = targets.ToInt64Array();
+        for (var i = 0; i < classes.Length; i++)
+        {
+            if (classes[i] != ignoreIndex && (classes[i] < 0 || classes[i] >= layout.Classes))
+                throw new ArgumentOutOfRangeException(nameof(targets), classes[i], $"{loss}: target {i} is class {classes[i]}, outside [0, {layout.Classes}) and not the ignored index {ignoreIndex}.");
+        }
+        return classes;
+    }
+
+    private static double[] ClassWeights(string loss, Tensor? weight, int classes)
+    {
+        if (weight is null)
+            return [.. Enumerable.Repeat(1.0, classes)];
+        if (weight.Rank != 1 || weight.Count != classes || !weight.DType.IsFloatingPoint())
+            throw new ArgumentException($"{loss} needs one float weight per class, [{classes}], but got {weight.DType.Name()} {weight.Shape}.", nameof(weight));
+        return weight.ToFloat64Array();
+    }
+
+    private static Tensor IndexTensor(string loss, Tensor input, ReadOnlySpan<long> targets)
+    {
+        var shape = ClassLayout.TargetShape(input);
+        if (targets.Length != shape.ElementCount)
+            throw new ArgumentException($"{loss} needs one class index per position of {shape} ({shape.ElementCount}) but got {targets.Length}.", nameof(targets));
+        return Tensor.FromSpan(targets, shape);
     }
 }

@@ -16,6 +16,7 @@ namespace Pipelines.Tests.Conformance;
 public sealed class TrainingConformance
 {
     private const string FileName = "mlp_train.safetensors";
+    private const string OptionsFileName = "mlp_train_options.safetensors";
 
     [Fact]
     public void Logits_loss_and_every_gradient_match_PyTorch()
@@ -40,26 +41,33 @@ public sealed class TrainingConformance
             AssertClose(file.Tensor($"clip_0.5.grad.{name}"), g, $"clip_0.5.grad.{name}");
     }
 
-    /// <summary>The runs in the file: the prefixes of keys that end in a parameter name, other than the gradients.</summary>
-    public static TheoryData<string> OptimizerRuns()
+    /// <summary>
+    /// The runs in the files: the prefixes of keys that end in a parameter name, other than the gradients, in
+    /// <c>mlp_train.safetensors</c> and in <c>mlp_train_options.safetensors</c> (AMSGrad, dampening: made by <c>Golden/generate.py</c>).
+    /// </summary>
+    public static TheoryData<string, string> OptimizerRuns()
     {
         var parameters = GoldenFiles.Load("mlp.safetensors").Tensors.Keys.ToList();
-        var runs = GoldenFiles.Load(FileName).Tensors.Keys
-            .SelectMany(key => parameters.Where(p => key.EndsWith("." + p, StringComparison.Ordinal)).Select(p => key[..^(p.Length + 1)]))
-            .Where(prefix => prefix is not ("grad" or "clip_0.5.grad"))
-            .Distinct()
-            .Order(StringComparer.Ordinal);
-        var data = new TheoryData<string>();
-        foreach (var run in runs)
-            data.Add(run);
+        var data = new TheoryData<string, string>();
+        foreach (var fileName in new[] { FileName, OptionsFileName })
+        {
+            var runs = GoldenFiles.Load(fileName).Tensors.Keys
+                .SelectMany(key => parameters.Where(p => key.EndsWith("." + p, StringComparison.Ordinal)).Select(p => key[..^(p.Length + 1)]))
+                .Where(prefix => prefix is not ("grad" or "clip_0.5.grad"))
+                .Distinct()
+                .Order(StringComparer.Ordinal);
+            foreach (var run in runs)
+                data.Add(fileName, run);
+        }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(OptimizerRuns))]
-    public void Parameters_after_the_optimizer_steps_match_PyTorch(string run)
+    public void Parameters_after_the_optimizer_steps_match_PyTorch(string fileName, string run)
     {
-        var (file, model, x, targets) = Load();
+        var (_, model, x, targets) = Load();
+        var file = GoldenFiles.Load(fileName);
         var (optimizer, steps) = Parse(run);
         var state = optimizer.Init(model);
         for (var step = 0; step < steps; step++)
@@ -73,7 +81,8 @@ public sealed class TrainingConformance
     }
 
     /// <summary>
-    /// An optimizer from its name in the file, e.g. <c>sgd_momentum0.9_nesterov_wd1e-4_3steps</c> or <c>adamw_lr1e-3_wd1e-2_3steps</c>.
+    /// An optimizer from its name in the file, e.g. <c>sgd_momentum0.9_nesterov_wd1e-4_3steps</c>, <c>adamw_lr1e-3_wd1e-2_3steps</c>,
+    /// <c>adam_lr1e-2_amsgrad_3steps</c> or <c>sgd_lr1e-1_momentum0.9_dampening0.3_3steps</c>.
     /// A name without <c>lr</c> means 0.1 for SGD, the rate the generating script gives every SGD run.
     /// </summary>
     private static (GradientTransformation Optimizer, int Steps) Parse(string run)
@@ -86,9 +95,9 @@ public sealed class TrainingConformance
         var steps = int.Parse(tokens[^1].Replace("steps", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
         return tokens[0] switch
         {
-            "sgd" => (Optimizers.Sgd(Value("lr", 0.1), Value("momentum", 0), tokens.Contains("nesterov"), Value("wd", 0)), steps),
-            "adam" => (Optimizers.Adam(Value("lr", 1e-3), weightDecay: Value("wd", 0)), steps),
-            "adamw" => (Optimizers.AdamW(Value("lr", 1e-3), weightDecay: Value("wd", 1e-2)), steps),
+            "sgd" => (Optimizers.Sgd(Value("lr", 0.1), Value("momentum", 0), tokens.Contains("nesterov"), Value("wd", 0), Value("dampening", 0)), steps),
+            "adam" => (Optimizers.Adam(Value("lr", 1e-3), weightDecay: Value("wd", 0), amsgrad: tokens.Contains("amsgrad")), steps),
+            "adamw" => (Optimizers.AdamW(Value("lr", 1e-3), weightDecay: Value("wd", 1e-2), amsgrad: tokens.Contains("amsgrad")), steps),
             _ => throw new Xunit.Sdk.XunitException($"The golden file has optimizer run '{run}', which this suite cannot parse."),
         };
     }
