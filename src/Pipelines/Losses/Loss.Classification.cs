@@ -174,6 +174,7 @@ public static partial class Loss
 
     private static Tensor IndexTensor(string loss, Tensor input, ReadOnlySpan<long> targets)
     {
+        ClassLayout.Of(loss, input);
         var shape = ClassLayout.TargetShape(input);
         if (targets.Length != shape.ElementCount)
             throw new ArgumentException($"{loss} needs one class index per position of {shape} ({shape.ElementCount}) but got {targets.Length}.", nameof(targets));

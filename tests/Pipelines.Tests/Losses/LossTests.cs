@@ -30,8 +30,10 @@ public sealed class LossTests
     {
         Assert.Contains("target 1 is class 3, outside [0, 3)", Assert.Throws<ArgumentOutOfRangeException>(() => Loss.CrossEntropy(Logits, [0, 3])).Message, StringComparison.Ordinal);
         Assert.Contains("target 0 is class -1", Assert.Throws<ArgumentOutOfRangeException>(() => Loss.NegativeLogLikelihood(Logits, [-1, 0])).Message, StringComparison.Ordinal);
-        Assert.Contains("2 rows but 1 targets", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Logits, [0])).Message, StringComparison.Ordinal);
-        Assert.Contains("scores [N, C] but got [3]", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Tensor.Zeros(new Shape(3)), [0])).Message, StringComparison.Ordinal);
+        Assert.Contains("needs one class index per position of [2] (2) but got 1", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Logits, [0])).Message, StringComparison.Ordinal);
+        Assert.Contains("scores [C], [N, C] or [N, C, d1, ...] but got a scalar", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Tensor.Scalar(0), [0])).Message, StringComparison.Ordinal);
+        Assert.Contains("class indices as an int64 tensor of shape [2]", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Logits, Tensor.Zeros(new Shape(2)))).Message, StringComparison.Ordinal);
+        Assert.Equal(Loss.CrossEntropy(Logits[..1], [2]).Value, Loss.CrossEntropy(Logits[0], [2]).Value, 12);
         Assert.Contains("probabilities in [0, 1] but element 1 is 1.5", Assert.Throws<ArgumentException>(() => Loss.BinaryCrossEntropy(Tensor.FromArray(new float[] { 0.5f, 1.5f }), Tensor.Zeros(new Shape(2)))).Message, StringComparison.Ordinal);
         Assert.Contains("one shape but got [2, 3] and [3]", Assert.Throws<ArgumentException>(() => Loss.MeanSquaredError(Logits, Tensor.Zeros(new Shape(3)))).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => Loss.Huber(Logits, Logits, delta: 0));
