@@ -9,12 +9,15 @@ public sealed class SafeTensorsFormatException : FormatException
     }
 
     /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">The rule broken, and where.</param>
     public SafeTensorsFormatException(string message)
         : base(message)
     {
     }
 
     /// <summary>Creates the exception with a message and its cause.</summary>
+    /// <param name="message">The rule broken, and where.</param>
+    /// <param name="innerException">The cause.</param>
     public SafeTensorsFormatException(string message, Exception innerException)
         : base(message, innerException)
     {

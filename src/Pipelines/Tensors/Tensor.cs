@@ -175,8 +175,8 @@ public sealed partial class Tensor
             return false;
         return DType switch
         {
-            DType.Float32 => MemoryMarshal.AsBytes(Span<float>()).SequenceEqual(MemoryMarshal.AsBytes(other.Span<float>())),
-            DType.Float64 => MemoryMarshal.AsBytes(Span<double>()).SequenceEqual(MemoryMarshal.AsBytes(other.Span<double>())),
+            DType.Float32 => MemoryMarshal.Cast<float, int>(Span<float>()).SequenceEqual(MemoryMarshal.Cast<float, int>(other.Span<float>())),
+            DType.Float64 => MemoryMarshal.Cast<double, long>(Span<double>()).SequenceEqual(MemoryMarshal.Cast<double, long>(other.Span<double>())),
             _ => Span<long>().SequenceEqual(other.Span<long>()),
         };
     }

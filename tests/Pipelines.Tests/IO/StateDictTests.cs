@@ -49,7 +49,7 @@ public sealed class StateDictTests
         Assert.Contains("'0.weight' expects [3, 4] but the state dict has [4, 3] (weight appears transposed", e.Message, StringComparison.Ordinal);
         Assert.Contains("'2.weight' expects [2, 3] but the state dict has [5, 5]", e.Message, StringComparison.Ordinal);
         Assert.Contains("Missing keys: 2.bias.", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Unexpected keys: extra.weight.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Unexpected keys: 'extra.weight'.", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
