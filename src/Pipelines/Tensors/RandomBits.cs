@@ -18,19 +18,45 @@ internal static class RandomBits
 
     /// <summary>
     /// Elements 0, 1, … of the uniform draw on [0, 1) into <paramref name="destination"/>: the same values as
-    /// <see cref="UnitInterval"/>, computing each 128-bit block once for the 4 (float32) or 2 (float64) elements it serves.
+    /// <see cref="UnitInterval"/>, from the key's bits drawn a chunk at a time.
     /// </summary>
     public static void FillUnitInterval(Key key, DType dtype, Span<double> destination)
     {
-        var perBlock = dtype == DType.Float32 ? 4 : 2;
-        for (var block = 0; block * perBlock < destination.Length; block++)
+        Span<uint> words = stackalloc uint[ChunkWords];
+        var wordsPerElement = dtype == DType.Float32 ? 1 : 2;
+        var perChunk = ChunkWords / wordsPerElement;
+        for (var start = 0; start < destination.Length; start += perChunk)
         {
-            var bits = key.Bits((ulong)block);
-            var first = block * perBlock;
-            for (var w = 0; w < perBlock && first + w < destination.Length; w++)
-                destination[first + w] = dtype == DType.Float32 ? Unit24(bits[w]) : Mantissa53(bits[2 * w], bits[(2 * w) + 1]);
+            var chunk = destination.Slice(start, Math.Min(perChunk, destination.Length - start));
+            key.FillBits((ulong)(start * wordsPerElement / 4), words[..(chunk.Length * wordsPerElement)]);
+            for (var i = 0; i < chunk.Length; i++)
+                chunk[i] = dtype == DType.Float32 ? Unit24(words[i]) : Mantissa53(words[2 * i], words[(2 * i) + 1]);
         }
     }
+
+    /// <summary>
+    /// The raw bits behind elements <paramref name="firstElement"/>, … of a uniform draw, as integers: element i's 24
+    /// bits (float32, the draw is bits·2⁻²⁴) or 53 bits (float64, bits·2⁻⁵³). Comparing these with a threshold compares
+    /// the draws exactly. <paramref name="firstElement"/> must start a block: a multiple of 4 (float32) or 2 (float64).
+    /// </summary>
+    public static void FillUnitBits(Key key, DType dtype, long firstElement, Span<ulong> destination)
+    {
+        if (firstElement * (dtype == DType.Float32 ? 1 : 2) % 4 != 0)
+            throw new ArgumentException($"Element {firstElement} does not start a block of the draw stream.", nameof(firstElement));
+        Span<uint> words = stackalloc uint[ChunkWords];
+        var wordsPerElement = dtype == DType.Float32 ? 1 : 2;
+        var perChunk = ChunkWords / wordsPerElement;
+        for (var start = 0; start < destination.Length; start += perChunk)
+        {
+            var chunk = destination.Slice(start, Math.Min(perChunk, destination.Length - start));
+            key.FillBits((ulong)((firstElement + start) * wordsPerElement / 4), words[..(chunk.Length * wordsPerElement)]);
+            for (var i = 0; i < chunk.Length; i++)
+                chunk[i] = dtype == DType.Float32 ? words[i] >> 8 : ((((ulong)words[2 * i]) << 32) | words[(2 * i) + 1]) >> 11;
+        }
+    }
+
+    /// <summary>How many 32-bit words a fill draws at a time (a multiple of 4 words per block, on the stack).</summary>
+    private const int ChunkWords = 1024;
 
     /// <summary>
     /// Elements 0, 1, … of a standard normal draw by the Box–Muller transform, each from its own 128-bit block,

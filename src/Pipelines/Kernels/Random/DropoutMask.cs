@@ -1,3 +1,4 @@
+using System.Numerics;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;
@@ -22,11 +23,32 @@ public static class DropoutMask
             throw new ArgumentException($"A dropout mask is float32 or float64, not {dtype.Name()}.", nameof(dtype));
         if (p == 1)
             return Tensor.Zeros(shape, dtype);
-        var units = GC.AllocateUninitializedArray<double>(shape.ElementCount);
-        RandomBits.FillUnitInterval(key, dtype, units);
-        var scale = 1 / (1 - p);
-        for (var i = 0; i < units.Length; i++)
-            units[i] = units[i] >= p ? scale : 0;
-        return Tensor.FromDraws(units, shape, dtype);
+        return dtype == DType.Float32 ? Mask<float>(key, shape, p, 24) : Mask<double>(key, shape, p, 53);
     }
+
+    /// <summary>
+    /// The mask from the draws' raw bits: a draw bits·2⁻ᵇ is at least p exactly when bits ≥ ⌈p·2ᵇ⌉ (p·2ᵇ is exact), so
+    /// comparing integers keeps the elements the uniform draw would.
+    /// </summary>
+    private static Tensor Mask<T>(Key key, Shape shape, double p, int bitsPerDraw)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var mask = GC.AllocateUninitializedArray<T>(shape.ElementCount);
+        var threshold = (ulong)Math.Ceiling(Math.ScaleB(p, bitsPerDraw));
+        var scale = T.CreateTruncating(1 / (1 - p));
+        var dtype = bitsPerDraw == 24 ? DType.Float32 : DType.Float64;
+        Span<ulong> bits = stackalloc ulong[Chunk];
+        for (var start = 0; start < mask.Length; start += Chunk)
+        {
+            var chunk = bits[..Math.Min(Chunk, mask.Length - start)];
+            RandomBits.FillUnitBits(key, dtype, start, chunk);
+            var destination = mask.AsSpan(start, chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+                destination[i] = chunk[i] >= threshold ? scale : T.Zero;
+        }
+        return Tensor.Own(mask, shape);
+    }
+
+    /// <summary>Elements per draw of bits: a multiple of 4, so every chunk starts a block of the stream.</summary>
+    private const int Chunk = 512;
 }

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;
@@ -38,44 +40,148 @@ public static class AdamKernel
     private static (Tensor, Tensor, Tensor?, Tensor) StepOf<T>(Tensor gradient, Tensor firstMoment, Tensor secondMoment, Tensor? maximumMoment, Tensor? parameter, AdamCoefficients c, AdamOutput output)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        var g = gradient.AsSpan<T>();
-        var m = firstMoment.AsSpan<T>();
-        var v = secondMoment.AsSpan<T>();
-        var vmax = maximumMoment is null ? default : maximumMoment.AsSpan<T>();
-        var p = parameter is null ? default : parameter.AsSpan<T>();
-        var count = g.Length;
+        var count = gradient.Count;
         var nextM = GC.AllocateUninitializedArray<T>(count);
         var nextV = GC.AllocateUninitializedArray<T>(count);
         var nextMax = c.Amsgrad ? GC.AllocateUninitializedArray<T>(count) : null;
         var result = GC.AllocateUninitializedArray<T>(count);
-        var (beta1, keep1, beta2, keep2) = (T.CreateTruncating(c.Beta1), T.CreateTruncating(1 - c.Beta1), T.CreateTruncating(c.Beta2), T.CreateTruncating(1 - c.Beta2));
-        var (correction1, correction2, epsilon) = (T.CreateTruncating(c.BiasCorrection1), T.CreateTruncating(c.SqrtBiasCorrection2), T.CreateTruncating(c.Epsilon));
-        var (coupled, decoupled, negativeRate) = (T.CreateTruncating(c.CoupledDecay), T.CreateTruncating(c.DecoupledDecay), T.CreateTruncating(-c.LearningRate));
-        for (var i = 0; i < count; i++)
-        {
-            var gi = c.CoupledDecay != 0 ? g[i] + (p[i] * coupled) : g[i];
-            var mi = (m[i] * beta1) + (gi * keep1);
-            var vi = (v[i] * beta2) + (gi * gi * keep2);
-            var denominatorMoment = vi;
-            if (nextMax is not null)
-            {
-                denominatorMoment = T.Max(vmax[i], vi);
-                nextMax[i] = denominatorMoment;
-            }
-            var d = (mi / correction1) / ((T.Sqrt(denominatorMoment) / correction2) + epsilon);
-            if (c.DecoupledDecay != 0)
-                d += p[i] * decoupled;
-            (nextM[i], nextV[i]) = (mi, vi);
-            if (output == AdamOutput.Direction)
-            {
-                result[i] = d;
-                continue;
-            }
-            var u = d * negativeRate;
-            result[i] = output == AdamOutput.Update ? u : u == T.Zero ? p[i] : p[i] + u;
-        }
+        var streams = new Streams<T>(
+            gradient.AsSpan<T>(),
+            firstMoment.AsSpan<T>(),
+            secondMoment.AsSpan<T>(),
+            maximumMoment is null ? default : maximumMoment.AsSpan<T>(),
+            parameter is null ? default : parameter.AsSpan<T>(),
+            nextM,
+            nextV,
+            nextMax,
+            result);
+        var scalars = new Scalars<T>(c, output);
+        var done = Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported ? Run<Vector512Ops<T>, Vector512<T>, T>(streams, scalars)
+            : Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported ? Run<Vector256Ops<T>, Vector256<T>, T>(streams, scalars)
+            : Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported ? Run<Vector128Ops<T>, Vector128<T>, T>(streams, scalars)
+            : 0;
+        Run<ScalarOps<T>, T, T>(streams.Slice(done), scalars);
         var shape = gradient.Shape;
         return (Tensor.Own(nextM, shape), Tensor.Own(nextV, shape), nextMax is null ? null : Tensor.Own(nextMax, shape), Tensor.Own(result, shape));
+    }
+
+    /// <summary>
+    /// The step over whole vectors of <typeparamref name="TOps"/>'s width from the start of the streams; returns how many
+    /// elements it did. Written once for every width: the operations round the same way at each, so the scalar form that
+    /// finishes the tail gives the bits a vector lane would.
+    /// </summary>
+    private static int Run<TOps, TVector, T>(scoped in Streams<T> s, in Scalars<T> c)
+        where TOps : struct, IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ref var g = ref MemoryMarshal.GetReference(s.G);
+        ref var m = ref MemoryMarshal.GetReference(s.M);
+        ref var v = ref MemoryMarshal.GetReference(s.V);
+        ref var vmax = ref MemoryMarshal.GetReference(s.Maximum);
+        ref var p = ref MemoryMarshal.GetReference(s.P);
+        ref var nextM = ref MemoryMarshal.GetReference(s.NextM);
+        ref var nextV = ref MemoryMarshal.GetReference(s.NextV);
+        ref var nextMax = ref MemoryMarshal.GetReference(s.NextMaximum);
+        ref var result = ref MemoryMarshal.GetReference(s.Result);
+        var (beta1, keep1, beta2, keep2) = (TOps.Broadcast(c.Beta1), TOps.Broadcast(c.Keep1), TOps.Broadcast(c.Beta2), TOps.Broadcast(c.Keep2));
+        var (correction1, correction2, epsilon) = (TOps.Broadcast(c.Correction1), TOps.Broadcast(c.Correction2), TOps.Broadcast(c.Epsilon));
+        var (coupled, decoupled, negativeRate) = (TOps.Broadcast(c.Coupled), TOps.Broadcast(c.Decoupled), TOps.Broadcast(c.NegativeRate));
+        var n = s.G.Length;
+        var i = 0;
+        for (; i <= n - TOps.Count; i += TOps.Count)
+        {
+            var gi = TOps.Load(ref g, i);
+            if (c.HasCoupled)
+                gi = TOps.Add(gi, TOps.Multiply(TOps.Load(ref p, i), coupled));
+            var mi = TOps.Add(TOps.Multiply(TOps.Load(ref m, i), beta1), TOps.Multiply(gi, keep1));
+            var vi = TOps.Add(TOps.Multiply(TOps.Load(ref v, i), beta2), TOps.Multiply(TOps.Multiply(gi, gi), keep2));
+            TOps.Store(mi, ref nextM, i);
+            TOps.Store(vi, ref nextV, i);
+            var denominatorMoment = vi;
+            if (c.Amsgrad)
+            {
+                denominatorMoment = TOps.Max(TOps.Load(ref vmax, i), vi);
+                TOps.Store(denominatorMoment, ref nextMax, i);
+            }
+            var d = TOps.Divide(TOps.Divide(mi, correction1), TOps.Add(TOps.Divide(TOps.Sqrt(denominatorMoment), correction2), epsilon));
+            if (c.HasDecoupled)
+                d = TOps.Add(d, TOps.Multiply(TOps.Load(ref p, i), decoupled));
+            if (c.Output == AdamOutput.Direction)
+            {
+                TOps.Store(d, ref result, i);
+                continue;
+            }
+            var u = TOps.Multiply(d, negativeRate);
+            if (c.Output == AdamOutput.Update)
+            {
+                TOps.Store(u, ref result, i);
+                continue;
+            }
+            var pi = TOps.Load(ref p, i);
+            TOps.Store(TOps.SelectWhereZero(u, pi, TOps.Add(pi, u)), ref result, i);
+        }
+        return i;
+    }
+
+    /// <summary>What one step reads and writes, element by element.</summary>
+    private readonly ref struct Streams<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> m, ReadOnlySpan<T> v, ReadOnlySpan<T> maximum, ReadOnlySpan<T> p, Span<T> nextM, Span<T> nextV, Span<T> nextMaximum, Span<T> result)
+    {
+        public ReadOnlySpan<T> G { get; } = g;
+
+        public ReadOnlySpan<T> M { get; } = m;
+
+        public ReadOnlySpan<T> V { get; } = v;
+
+        public ReadOnlySpan<T> Maximum { get; } = maximum;
+
+        public ReadOnlySpan<T> P { get; } = p;
+
+        public Span<T> NextM { get; } = nextM;
+
+        public Span<T> NextV { get; } = nextV;
+
+        public Span<T> NextMaximum { get; } = nextMaximum;
+
+        public Span<T> Result { get; } = result;
+
+        /// <summary>The streams from element <paramref name="start"/> on (optional streams stay empty).</summary>
+        public Streams<T> Slice(int start) => new(
+            G[start..], M[start..], V[start..], Maximum.IsEmpty ? default : Maximum[start..], P.IsEmpty ? default : P[start..],
+            NextM[start..], NextV[start..], NextMaximum.IsEmpty ? default : NextMaximum[start..], Result[start..]);
+    }
+
+    /// <summary>The step's scalars in the element type, and which optional parts run.</summary>
+    private readonly struct Scalars<T>(AdamCoefficients c, AdamOutput output)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public T Beta1 { get; } = T.CreateTruncating(c.Beta1);
+
+        public T Keep1 { get; } = T.CreateTruncating(1 - c.Beta1);
+
+        public T Beta2 { get; } = T.CreateTruncating(c.Beta2);
+
+        public T Keep2 { get; } = T.CreateTruncating(1 - c.Beta2);
+
+        public T Correction1 { get; } = T.CreateTruncating(c.BiasCorrection1);
+
+        public T Correction2 { get; } = T.CreateTruncating(c.SqrtBiasCorrection2);
+
+        public T Epsilon { get; } = T.CreateTruncating(c.Epsilon);
+
+        public T Coupled { get; } = T.CreateTruncating(c.CoupledDecay);
+
+        public T Decoupled { get; } = T.CreateTruncating(c.DecoupledDecay);
+
+        public T NegativeRate { get; } = T.CreateTruncating(-c.LearningRate);
+
+        public bool HasCoupled { get; } = c.CoupledDecay != 0;
+
+        public bool HasDecoupled { get; } = c.DecoupledDecay != 0;
+
+        public bool Amsgrad { get; } = c.Amsgrad;
+
+        public AdamOutput Output { get; } = output;
     }
 }
 

@@ -1,0 +1,89 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Pipelines.Kernels;
+using Pipelines.Tensors;
+
+namespace Pipelines.Properties.Kernels;
+
+/// <summary>
+/// The vectorised kernels around the products give every element the bits its scalar definition gives, wherever the
+/// element sits: in a vector lane, in the scalar tail, or alone.
+/// </summary>
+[Properties(MaxTest = 60)]
+public sealed class UpdateLaws
+{
+    private static readonly Gen<int> Length = Gen.Frequency((3, Gen.Choose(0, 70)), (1, Gen.Choose(1000, 2100)));
+
+    /// <summary>Drawing blocks many at a time gives each block's own bits, from any first block (across the 2³² carry too) and for any length.</summary>
+    [Property]
+    public Property Bits_drawn_in_lanes_equal_the_block_at_a_time_definition() => Prop.ForAll(
+        (from seed in Generators.Seed
+         from first in Gen.Elements(0UL, 1UL, 7UL, 0xFFFF_FFFCUL, 0xFFFF_FFFFUL, 0x1_2345_6789UL)
+         from length in Length
+         select (seed, first, length)).ToArbitrary(),
+        c =>
+        {
+            var key = new Key(c.seed);
+            var words = new uint[c.length];
+            key.FillBits(c.first, words);
+            var expected = Enumerable.Range(0, c.length).Select(i => key.Bits(c.first + ((ulong)i / 4))[i % 4]);
+            return words.SequenceEqual(expected).Label($"seed={c.seed}, first block={c.first}, words={c.length}");
+        });
+
+    /// <summary>
+    /// Element i of a dropout mask is 1/(1 − p) exactly when element i of the uniform draw is at least p, for any p: on a
+    /// grid of draw values, between them, and equal to one of the mask's own draws or just above or below it.
+    /// </summary>
+    [Property]
+    public Property Dropout_masks_keep_exactly_the_draws_at_least_p(bool float64) => Prop.ForAll(
+        (from seed in Generators.Seed
+         from length in Length
+         from grid in Gen.OneOf(Gen.Choose(0, 1 << 24).Select(k => k / (double)(1 << 24)), Gen.Choose(0, 999_999).Select(k => k / 1e6))
+         from drawn in Gen.Choose(0, int.MaxValue)
+         from nudge in Gen.Elements(-1, 0, 1, 2)
+         select (seed, length, grid, drawn, nudge)).ToArbitrary(),
+        c =>
+        {
+            var dtype = float64 ? DType.Float64 : DType.Float32;
+            var key = new Key(c.seed);
+            var p = c.nudge == 2 || c.length == 0 ? c.grid : Nudge(RandomBits.UnitInterval(key, c.drawn % c.length, dtype), c.nudge);
+            var mask = DropoutMask.Create(key, new Shape(c.length), p, dtype).ToFloat64Array();
+            var scale = float64 ? 1 / (1 - p) : (float)(1 / (1 - p));
+            var expected = Enumerable.Range(0, c.length).Select(i => RandomBits.UnitInterval(key, i, dtype) >= p ? scale : 0);
+            return mask.SequenceEqual(expected).Label($"seed={c.seed}, length={c.length}, p={p:R}, {dtype.Name()}");
+        });
+
+    private static double Nudge(double x, int direction) => direction switch { -1 => Math.BitDecrement(x), 1 => Math.BitIncrement(x), _ => x };
+
+    /// <summary>
+    /// The fused Adam kernel gives each element the bits it gives that element alone (the scalar form), whatever the
+    /// tensor's length, with and without decays, AMSGrad, and each output.
+    /// </summary>
+    [Property]
+    public Property Adam_gives_every_element_the_bits_it_gives_it_alone(bool float64, bool amsgrad, bool coupled, bool decoupled) => Prop.ForAll(
+        (from seed in Generators.Seed
+         from length in Length
+         from output in Gen.Elements(AdamOutput.Direction, AdamOutput.Update, AdamOutput.Parameter)
+         select (seed, length, output)).ToArbitrary(),
+        c =>
+        {
+            var dtype = float64 ? DType.Float64 : DType.Float32;
+            var keys = new Key(c.seed).Split(5);
+            var shape = new Shape(c.length);
+            var (g, m, p) = (Tensor.Normal(keys[0], shape, dtype: dtype), Tensor.Normal(keys[1], shape, dtype: dtype), Tensor.Normal(keys[2], shape, dtype: dtype));
+            var v = Tensor.Uniform(keys[3], shape, dtype: dtype);
+            var vmax = amsgrad ? Tensor.Uniform(keys[4], shape, dtype: dtype) : null;
+            var coefficients = new AdamCoefficients(0.9, 0.999, 1e-8, 1 - Math.Pow(0.9, 3), Math.Sqrt(1 - Math.Pow(0.999, 3)), amsgrad, coupled ? 0.01 : 0, decoupled ? 0.02 : 0, 0.1);
+            var whole = AdamKernel.Step(g, m, v, vmax, p, coefficients, c.output);
+            for (var i = 0; i < c.length; i++)
+            {
+                var one = AdamKernel.Step(g[i..(i + 1)], m[i..(i + 1)], v[i..(i + 1)], vmax?[i..(i + 1)], p[i..(i + 1)], coefficients, c.output);
+                var same = one.M.BitwiseEquals(whole.M[i..(i + 1)]) && one.V.BitwiseEquals(whole.V[i..(i + 1)])
+                    && one.Result.BitwiseEquals(whole.Result[i..(i + 1)]) && (vmax is null || one.Maximum!.BitwiseEquals(whole.Maximum![i..(i + 1)]));
+                if (!same)
+                    return false.Label($"element {i} of {c.length}, seed={c.seed}, {c.output}, {dtype.Name()}");
+            }
+            return true.ToProperty();
+        });
+}
