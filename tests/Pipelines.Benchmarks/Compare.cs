@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Pipelines.Kernels;
 using Pipelines.Kernels.Gemm;
@@ -16,8 +14,6 @@ namespace Pipelines.Benchmarks;
 /// </summary>
 internal static class Compare
 {
-    private const string Python = "/usr/bin/python3";
-
     public static int Run(string[] args)
     {
         var threadCounts = args.Contains("--one-thread") ? new[] { 1 } : new[] { 1, 2 };
@@ -57,7 +53,7 @@ internal static class Compare
         Console.WriteLine("      which also allocate their output tensors.");
         Console.WriteLine();
         foreach (var row in rows)
-            Console.WriteLine(row.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            Console.WriteLine(row.ToJsonString(PythonReference.Printing));
         return 0;
     }
 
@@ -105,34 +101,9 @@ internal static class Compare
     /// <summary>numpy's medians by (case, backward), or none when python3 with numpy is not installed.</summary>
     private static Dictionary<(string, bool), double> MeasureReference(IReadOnlyList<LinearCase> cases, int threads)
     {
-        var results = new Dictionary<(string, bool), double>();
-        if (!File.Exists(Python))
-        {
-            Console.Error.WriteLine($"{Python} not found: reference columns are empty (apt-get install python3-numpy libopenblas0-pthread).");
-            return results;
-        }
-        var start = new ProcessStartInfo(Python, Path.Combine(AppContext.BaseDirectory, "Reference", "numpy_linear.py"))
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment.Remove("OPENBLAS_CORETYPE");
-        start.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
-        using var process = Process.Start(start)!;
         var request = new JsonArray([.. cases.SelectMany(c => new[] { false, true }.Select(b => (JsonNode)new JsonObject { ["name"] = c.Name, ["m"] = c.M, ["k"] = c.K, ["n"] = c.N, ["backward"] = b }))]);
-        process.StandardInput.Write(request.ToJsonString());
-        process.StandardInput.Close();
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            using var result = JsonDocument.Parse(line);
-            var root = result.RootElement;
-            results[(root.GetProperty("case").GetString()!, root.GetProperty("backward").GetBoolean())] = root.GetProperty("us").GetDouble();
-        }
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            Console.Error.WriteLine($"numpy reference failed ({process.ExitCode}): {errors.Trim()}");
-        return results;
+        var environment = new Dictionary<string, string> { ["OPENBLAS_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture) };
+        return PythonReference.Run("numpy_linear.py", request, environment, "apt-get install python3-numpy libopenblas0-pthread")
+            .ToDictionary(row => ((string)row["case"]!, (bool)row["backward"]!), row => (double)row["us"]!);
     }
 }

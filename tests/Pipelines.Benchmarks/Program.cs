@@ -1,10 +1,15 @@
 using BenchmarkDotNet.Running;
 using Pipelines.Benchmarks;
+using Pipelines.Benchmarks.Training;
 
-// `compare [case ...] [--one-thread]`: ours against numpy/OpenBLAS side by side. Anything else goes to BenchmarkDotNet.
-return args.Length > 0 && args[0] == "compare"
-    ? Compare.Run(args[1..])
-    : RunBenchmarkDotNet(args);
+// `compare [case ...] [--one-thread]`: our GEMM against numpy/OpenBLAS side by side; `compare-training [case ...]
+// [--one-thread]`: training steps and the digits recipe against PyTorch. Anything else goes to BenchmarkDotNet.
+return args.FirstOrDefault() switch
+{
+    "compare" => Compare.Run(args[1..]),
+    "compare-training" => CompareTraining.Run(args[1..]),
+    _ => RunBenchmarkDotNet(args),
+};
 
 static int RunBenchmarkDotNet(string[] args)
 {

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Runtime;
+using System.Text.Json.Nodes;
+using Pipelines.Kernels;
+
+namespace Pipelines.Benchmarks.Training;
+
+/// <summary>
+/// <c>compare-training</c>: one training step (gradients + optimizer step) of ours and of PyTorch 1.13 in one run, for SGD
+/// and AdamW at batch 64 and 256 on 1 and 2 threads, plus the digits main-job recipe end to end. Ours runs with the
+/// GC settings an app gets by default; PyTorch with <c>OMP_WAIT_POLICY=PASSIVE</c> and OpenBLAS at its best kernel.
+/// Besides time, ours reports the bytes a step allocates and the gen-2 collections per 1,000 steps.
+/// </summary>
+internal static class CompareTraining
+{
+    private const int CountedSteps = 1000;
+
+    public static int Run(string[] args)
+    {
+        var threadCounts = args.Contains("--one-thread") ? new[] { 1 } : new[] { 1, 2 };
+        var named = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
+        var cases = TrainingCase.All.Where(c => named.Count == 0 || named.Contains(c.Name)).ToList();
+        var digits = named.Count == 0 || named.Contains("digits_train");
+        Console.WriteLine($"GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, LOH threshold {AppContext.GetData("GCLOHThreshold") ?? "default"}");
+        Console.WriteLine($"{"case",-22} {"thr",3} {"ours µs",10} {"ref µs",10} {"ratio",6} {"alloc KB/step",13} {"gen2/1000",9}");
+        var rows = new List<JsonObject>();
+        foreach (var threads in threadCounts)
+        {
+            var reference = MeasureReference(cases, threads, digits);
+            foreach (var c in cases)
+            {
+                var (ours, allocated, gen2) = MeasureStep(c, threads);
+                rows.Add(Row(c.Name, threads, ours, reference.GetValueOrDefault(c.Name, double.NaN), allocated, gen2));
+            }
+            if (digits)
+            {
+                var (elapsed, accuracy) = WithThreads(threads, DigitsRecipe.Run);
+                var row = Row("digits_train", threads, elapsed.TotalMicroseconds, reference.GetValueOrDefault("digits_train", double.NaN), null, null);
+                row["accuracy"] = Math.Round(accuracy, 4);
+                rows.Add(row);
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine("ours: Gradients.ValueAndGrad + optimizer.Step, as the README's loop; ref: zero_grad, forward, loss, backward,");
+        Console.WriteLine("      step. digits_train: the whole 100-epoch recipe, µs in total. ratio = ref_us / ours_us.");
+        Console.WriteLine();
+        foreach (var row in rows)
+            Console.WriteLine(row.ToJsonString(PythonReference.Printing));
+        return 0;
+    }
+
+    private static JsonObject Row(string name, int threads, double ours, double reference, double? allocated, double? gen2)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name,-22} {threads,3} {ours,10:F1} {reference,10:F1} {reference / ours,6:F3} {allocated / 1024,13:F1} {gen2,9:F2}"));
+        return new JsonObject
+        {
+            ["case"] = name,
+            ["threads"] = threads,
+            ["ours_us"] = Math.Round(ours, 1),
+            ["ref_us"] = double.IsNaN(reference) ? null : Math.Round(reference, 1),
+            ["ratio"] = double.IsNaN(reference) ? null : Math.Round(reference / ours, 3),
+            ["allocated_bytes_per_step"] = allocated is { } a ? Math.Round(a) : null,
+            ["gen2_per_1000_steps"] = gen2,
+        };
+    }
+
+    /// <summary>Median µs per step, then bytes allocated per step and gen-2 collections over 1,000 further steps.</summary>
+    private static (double Microseconds, double Allocated, double Gen2) MeasureStep(TrainingCase c, int threads) => WithThreads(threads, () =>
+    {
+        var setup = new TrainingSetup(c);
+        var median = Timing.MedianMicroseconds(() => setup.Step(), budgetSeconds: 2);
+        var (bytes, collections) = (GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(2));
+        for (var i = 0; i < CountedSteps; i++)
+            setup.Step();
+        var allocated = (double)(GC.GetTotalAllocatedBytes(precise: true) - bytes) / CountedSteps;
+        return (median, allocated, (double)(GC.CollectionCount(2) - collections) * 1000 / CountedSteps);
+    });
+
+    private static T WithThreads<T>(int threads, Func<T> measure)
+    {
+        var previous = ThreadBudget.MaxThreads;
+        ThreadBudget.MaxThreads = threads;
+        try
+        {
+            return measure();
+        }
+        finally
+        {
+            ThreadBudget.MaxThreads = previous;
+        }
+    }
+
+    /// <summary>PyTorch's medians by case name, or none (with a message saying how to install it) when it is missing.</summary>
+    private static Dictionary<string, double> MeasureReference(IReadOnlyList<TrainingCase> cases, int threads, bool digits)
+    {
+        var request = new JsonObject
+        {
+            ["threads"] = threads,
+            ["cases"] = new JsonArray([.. cases.Select(c => (JsonNode)new JsonObject
+            {
+                ["name"] = c.Name,
+                ["batch"] = c.Batch,
+                ["widths"] = new JsonArray([.. c.Widths.Select(w => (JsonNode)w)]),
+                ["optimizer"] = c.Optimizer,
+                ["budget"] = 2.0,
+            })]),
+            ["digits"] = digits ? DigitsRecipe.DataPath : null,
+        };
+        var environment = new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" };
+        return PythonReference.Run("torch_training.py", request, environment, "apt-get install python3-torch python3-numpy libopenblas0-pthread")
+            .ToDictionary(row => (string)row["case"]!, row => (double)row["us"]!);
+    }
+}

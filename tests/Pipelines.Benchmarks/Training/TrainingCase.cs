@@ -1,0 +1,19 @@
+namespace Pipelines.Benchmarks.Training;
+
+/// <summary>One training step to time: an MLP of <paramref name="Widths"/> with ReLU between layers, cross-entropy, and an optimizer.</summary>
+/// <param name="Name">The row's name (contains "train").</param>
+/// <param name="Batch">Examples per step.</param>
+/// <param name="Widths">Input width, hidden widths, classes.</param>
+/// <param name="Optimizer"><c>sgd</c> (learning rate 0.01) or <c>adamw</c> (1e-3, weight decay 1e-4).</param>
+internal sealed record TrainingCase(string Name, int Batch, int[] Widths, string Optimizer)
+{
+    private static readonly int[] Mlp = [784, 256, 128, 10];
+
+    public static IReadOnlyList<TrainingCase> All { get; } =
+    [
+        new("mlp_train_sgd_b64", 64, Mlp, "sgd"),
+        new("mlp_train_adamw_b64", 64, Mlp, "adamw"),
+        new("mlp_train_sgd_b256", 256, Mlp, "sgd"),
+        new("mlp_train_adamw_b256", 256, Mlp, "adamw"),
+    ];
+}
