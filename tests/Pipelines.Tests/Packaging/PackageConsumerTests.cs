@@ -10,7 +10,7 @@ namespace Pipelines.Tests.Packaging;
 /// <summary>
 /// The library as a user gets it: packed, referenced from a local folder by a separate console app (not a project
 /// reference) whose code is the README's first C# block plus ordinary LINQ that LanguageExt's global extensions used to
-/// break, built with warnings as errors and run.
+/// break, built with warnings as errors and run; the GC setting the package supplies reaches the app's runtime config.
 /// </summary>
 public sealed partial class PackageConsumerTests
 {
@@ -65,6 +65,9 @@ public sealed partial class PackageConsumerTests
             Assert.Contains("Total parameters: 235,146", output, StringComparison.Ordinal);
             Assert.Contains("reloaded outputs identical: True", output, StringComparison.Ordinal);
             Assert.Matches(@"step 2: loss \d+\.\d{4}", output);
+            // The package supplies the GC setting a training loop needs (buildTransitive/Pipelines.targets).
+            var runtimeConfig = File.ReadAllText(Directory.GetFiles(Path.Combine(app, "bin"), "Consumer.runtimeconfig.json", SearchOption.AllDirectories).Single());
+            Assert.Contains("\"System.GC.LOHThreshold\": 67108864", runtimeConfig, StringComparison.Ordinal);
         }
         finally
         {
