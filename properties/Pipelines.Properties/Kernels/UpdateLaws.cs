@@ -86,4 +86,38 @@ public sealed class UpdateLaws
             }
             return true.ToProperty();
         });
+
+    /// <summary>Long tensors are split across threads; the split never changes a bit of Adam's results or of an element-wise map.</summary>
+    [Property(MaxTest = 8)]
+    public Property Splitting_long_updates_across_threads_changes_no_bit(bool float64) => Prop.ForAll(
+        (from seed in Generators.Seed
+         from length in Gen.Elements(65_536, 65_537, 100_003, 262_144)
+         select (seed, length)).ToArbitrary(),
+        c =>
+        {
+            var dtype = float64 ? DType.Float64 : DType.Float32;
+            var keys = new Key(c.seed).Split(4);
+            var shape = new Shape(c.length);
+            var (g, m, p) = (Tensor.Normal(keys[0], shape, dtype: dtype), Tensor.Normal(keys[1], shape, dtype: dtype), Tensor.Normal(keys[2], shape, dtype: dtype));
+            var v = Tensor.Uniform(keys[3], shape, dtype: dtype);
+            var coefficients = new AdamCoefficients(0.9, 0.999, 1e-8, 0.1, 0.03, false, 0, 0.01, 1e-3);
+            (Tensor M, Tensor V, Tensor Result, Tensor Sum) Run(int threads)
+            {
+                var previous = ThreadBudget.MaxThreads;
+                ThreadBudget.MaxThreads = threads;
+                try
+                {
+                    var adam = AdamKernel.Step(g, m, v, null, p, coefficients, AdamOutput.Parameter);
+                    var sum = float64 ? Elementwise.Map<AddUnlessZero<double>, double>(p, g, default) : Elementwise.Map<AddUnlessZero<float>, float>(p, g, default);
+                    return (adam.M, adam.V, adam.Result, sum);
+                }
+                finally
+                {
+                    ThreadBudget.MaxThreads = previous;
+                }
+            }
+            var (one, two) = (Run(1), Run(2));
+            return (one.M.BitwiseEquals(two.M) && one.V.BitwiseEquals(two.V) && one.Result.BitwiseEquals(two.Result) && one.Sum.BitwiseEquals(two.Sum))
+                .Label($"seed={c.seed}, length={c.length}, {dtype.Name()}");
+        });
 }

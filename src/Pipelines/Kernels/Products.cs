@@ -59,24 +59,48 @@ public static unsafe class Products
     }
 
     /// <summary>
-    /// x[rows, k]·op(W) (+ bias) into <paramref name="c"/> with W's packed form cached beside it: the product a layer
-    /// runs, without the output allocation (the benchmarks time it against BLAS on preallocated outputs).
+    /// x[rows, k]·op(W) (+ bias) into <paramref name="c"/>, with W's packed form cached beside it from its second use:
+    /// the product a layer runs, without the output allocation (the benchmarks time it against BLAS on preallocated outputs).
     /// </summary>
     internal static void WithWeightInto<T>(ReadOnlySpan<T> x, int rows, Tensor w, bool transposed, Tensor? bias, Span<T> c)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var options = default(GemmOptions);
         var packed = PackedWeights.For<T>(w, transposed, options.ResolvedWidth);
-        var inner = packed.Rows;
-        if (x.Length < (long)rows * inner || c.Length < (long)rows * packed.Cols)
-            throw new ArgumentException($"x must hold [{rows}, {inner}] and c [{rows}, {packed.Cols}] but they have {x.Length} and {c.Length} elements.");
-        fixed (T* px = x, pc = c)
+        fixed (T* px = x, pc = c, pw = w.Span<T>())
         {
+            var b = PackedWeights.View(pw, w, transposed);
+            var inner = b.Rows;
+            if (x.Length < (long)rows * inner || c.Length < (long)rows * b.Cols)
+                throw new ArgumentException($"x must hold [{rows}, {inner}] and c [{rows}, {b.Cols}] but they have {x.Length} and {c.Length} elements.");
             var a = new MatrixView<T>(px, rows, inner, inner, 1);
-            // The packed weight stands in for B; the view only carries its shape.
-            var b = new MatrixView<T>(null, packed.Rows, packed.Cols, 0, 0);
-            Engine.Run(a, b, packed, pc, packed.Cols, bias is null ? default : bias.Span<T>(), accumulate: false, options);
+            var biasSpan = bias is null ? default : bias.Span<T>();
+            if (packed is null && transposed && rows > 0 && (long)rows * (inner + b.Cols) < (long)inner * b.Cols / 2)
+                TransposedProduct(a, w, pw, biasSpan, pc, options);
+            else
+                Engine.Run(a, b, packed, pc, b.Cols, biasSpan, accumulate: false, options);
         }
+    }
+
+    /// <summary>
+    /// X·Wᵀ (+ bias) for a weight used once, computed as (W·Xᵀ)ᵀ when the batch is small: W is read in place and only
+    /// X is packed, so the step's new weight is never transposed; the [out, rows] result is transposed into C instead.
+    /// Each element is the same chain of fused multiply-adds (products commute exactly, and the chain starts from the
+    /// bias either way), so C is bitwise what the direct product gives.
+    /// </summary>
+    private static void TransposedProduct<T>(MatrixView<T> x, Tensor w, T* pw, ReadOnlySpan<T> bias, T* c, GemmOptions options)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var (rows, outputs, inner) = (x.Rows, w.Shape[0], w.Shape[1]);
+        var scratch = new Span<T>(Workspace.Get<T>(Workspace.ResultSlot, (long)outputs * rows), outputs * rows);
+        if (!bias.IsEmpty)
+        {
+            for (var o = 0; o < outputs; o++)
+                scratch.Slice(o * rows, rows).Fill(bias[o]);
+        }
+        fixed (T* pt = scratch)
+            Engine.Run(new MatrixView<T>(pw, outputs, inner, inner, 1), x.Transposed, null, pt, rows, default, accumulate: !bias.IsEmpty, options);
+        Transposition.Transpose<T>(scratch, outputs, rows, rows, new Span<T>(c, rows * outputs), outputs);
     }
 
     private static Tensor TransposeMultiply<T>(Tensor dy, Tensor x)

@@ -32,6 +32,8 @@ public static partial class Loss
         var w = ClassWeights(Name, weight, layout.Classes);
         var weightTotal = w.Sum();
         var logProbabilities = Activations.LogSoftmax(input.To(DType.Float64), input.Rank == 1 ? 0 : 1).ToFloat64Array();
+        var probabilities = new double[logProbabilities.Length];
+        System.Numerics.Tensors.TensorPrimitives.Exp(logProbabilities, probabilities);
         var gradient = new double[logProbabilities.Length];
         var (total, denominator) = (0.0, 0.0);
         var (keep, spread) = (1 - labelSmoothing, labelSmoothing / layout.Classes);
@@ -49,7 +51,7 @@ public static partial class Loss
                 var at = layout.At(position, c);
                 if (spread != 0 && w[c] != 0)
                     total -= spread * w[c] * logProbabilities[at];
-                var p = Math.Exp(logProbabilities[at]);
+                var p = probabilities[at];
                 gradient[at] = (p * ((keep * wt) + (spread * weightTotal))) - (spread * w[c]) - (c == target ? keep * wt : 0);
             }
         }

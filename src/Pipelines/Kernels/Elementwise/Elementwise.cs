@@ -10,9 +10,9 @@ namespace Pipelines.Kernels;
 /// The one driver of element-wise operators: runs an operator over spans (or tensors, into fresh storage) at the
 /// widest vector width this machine accelerates. The last partial vector is computed as a whole vector on a padded
 /// copy, so every element goes through the same vector rule whatever its position or the tensor's length: a
-/// batch's row equals that row alone, bitwise.
+/// batch's row equals that row alone, bitwise. Long tensors are mapped in one chunk per thread of the budget.
 /// </summary>
-public static class Elementwise
+public static unsafe class Elementwise
 {
     /// <summary>f(x) for every element of <paramref name="x"/>, as a new tensor of its shape.</summary>
     /// <typeparam name="TOperator">The operator.</typeparam>
@@ -25,7 +25,11 @@ public static class Elementwise
     {
         ArgumentNullException.ThrowIfNull(x);
         var result = GC.AllocateUninitializedArray<T>(x.Count);
-        Apply(op, x.AsSpan<T>(), result);
+        fixed (T* px = x.AsSpan<T>(), pr = result)
+        {
+            var (input, output) = ((nint)px, (nint)pr);
+            ParallelChunks.Run(result.Length, (start, end) => Apply(op, Chunk<T>(input, start, end), Chunk<T>(output, start, end)));
+        }
         return Tensor.Own(result, x.Shape);
     }
 
@@ -41,9 +45,17 @@ public static class Elementwise
     {
         RequireSameShape(x, y);
         var result = GC.AllocateUninitializedArray<T>(x.Count);
-        Apply(op, x.AsSpan<T>(), y.AsSpan<T>(), result);
+        fixed (T* px = x.AsSpan<T>(), py = y.AsSpan<T>(), pr = result)
+        {
+            var (first, second, output) = ((nint)px, (nint)py, (nint)pr);
+            ParallelChunks.Run(result.Length, (start, end) => Apply(op, Chunk<T>(first, start, end), Chunk<T>(second, start, end), Chunk<T>(output, start, end)));
+        }
         return Tensor.Own(result, x.Shape);
     }
+
+    /// <summary>Elements [start, end) of pinned storage: a chunk another thread may work on.</summary>
+    private static unsafe Span<T> Chunk<T>(nint data, int start, int end)
+        where T : unmanaged => new((T*)data + start, end - start);
 
     /// <summary>f(x) into <paramref name="destination"/>, which must have the input's length (it may be the input's own memory).</summary>
     /// <typeparam name="TOperator">The operator.</typeparam>

@@ -62,7 +62,7 @@ internal static unsafe class GemmDriver
         }
         var rowTiles = (m + blocks.Mr - 1) / blocks.Mr;
         var panels = (n + blocks.Nr - 1) / blocks.Nr;
-        var splitRows = rowTiles >= panels;
+        var splitRows = SplitRows(problem, rowTiles, panels, threads);
         var parts = threads > 1 && 2L * m * n * k >= ParallelFlops ? Math.Min(threads, splitRows ? rowTiles : panels) : 1;
         if (parts == 1)
         {
@@ -82,6 +82,24 @@ internal static unsafe class GemmDriver
                 Sequential<TOps, TVector, T, TVectors>(problem, blocks, 0, m, (int)((long)panels * part / parts), (int)((long)panels * (part + 1) / parts));
             }
         });
+    }
+
+    /// <summary>
+    /// Whether threads take rows of C rather than columns. Each thread packs the blocks of the operand the other split
+    /// shares: B (k × n) when rows are split, A (m × k) when columns are. Split so the smaller is packed again, unless
+    /// it costs nothing (B pre-packed, A read in place); a split needs at least a unit per thread.
+    /// </summary>
+    private static bool SplitRows<T>(in GemmProblem<T> problem, int rowTiles, int panels, int threads)
+        where T : unmanaged
+    {
+        if (panels < threads)
+            return true;
+        if (rowTiles < threads)
+            return false;
+        var (m, n, k) = ((long)problem.A.Rows, (long)problem.B.Cols, (long)problem.A.Cols);
+        var repackedB = problem.PackedB is null ? k * n : 0;
+        var repackedA = problem.A.ColStride == 1 ? 0 : m * k;
+        return repackedB == repackedA ? rowTiles >= panels : repackedB < repackedA;
     }
 
     /// <summary>The loop nest over rows [rowStart, rowEnd) and column panels [panelStart, panelEnd) of C.</summary>

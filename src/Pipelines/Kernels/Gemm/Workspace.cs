@@ -8,8 +8,8 @@ namespace Pipelines.Kernels.Gemm;
 /// </summary>
 internal static unsafe class Workspace
 {
-    /// <summary>The slot for a weight packed for one product (slots 0 and 1 hold the driver's A and B blocks).</summary>
-    public const int WeightSlot = 2;
+    /// <summary>The slot for a product's result on its way to being transposed (slots 0 and 1 hold the driver's A and B blocks).</summary>
+    public const int ResultSlot = 2;
 
     private const int Alignment = 64;
     private const int Slots = 3;
@@ -17,7 +17,7 @@ internal static unsafe class Workspace
     [ThreadStatic]
     private static byte[][]? t_buffers;
 
-    /// <summary>Slot 0 holds packed A blocks, slot 1 packed B blocks, slot 2 a weight packed for one product.</summary>
+    /// <summary>Slot 0 holds packed A blocks, slot 1 packed B blocks, slot 2 a result to transpose.</summary>
     public static T* Get<T>(int slot, long count)
         where T : unmanaged
     {

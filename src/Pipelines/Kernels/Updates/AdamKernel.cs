@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Pipelines.Tensors;
 
@@ -29,6 +28,13 @@ public static class AdamKernel
         ArgumentNullException.ThrowIfNull(v);
         if (p is null && (c.CoupledDecay != 0 || c.DecoupledDecay != 0 || output == AdamOutput.Parameter))
             throw new ArgumentNullException(nameof(p), "Decays and the new parameter need the parameter.");
+        if (maximum is null == c.Amsgrad)
+            throw new ArgumentException(c.Amsgrad ? "AMSGrad needs the running maximum of the second moment." : "A running maximum is given but AMSGrad is off.", nameof(maximum));
+        foreach (var (name, tensor) in new[] { ("m", m), ("v", v), ("maximum", maximum), ("p", p) })
+        {
+            if (tensor is not null && (tensor.Shape != g.Shape || tensor.DType != g.DType))
+                throw new ArgumentException($"Adam's {name} is {tensor.Shape} ({tensor.DType.Name()}) but the gradient is {g.Shape} ({g.DType.Name()}).", name);
+        }
         return g.DType switch
         {
             DType.Float32 => StepOf<float>(g, m, v, maximum, p, c, output),
@@ -37,7 +43,7 @@ public static class AdamKernel
         };
     }
 
-    private static (Tensor, Tensor, Tensor?, Tensor) StepOf<T>(Tensor gradient, Tensor firstMoment, Tensor secondMoment, Tensor? maximumMoment, Tensor? parameter, AdamCoefficients c, AdamOutput output)
+    private static unsafe (Tensor, Tensor, Tensor?, Tensor) StepOf<T>(Tensor gradient, Tensor firstMoment, Tensor secondMoment, Tensor? maximumMoment, Tensor? parameter, AdamCoefficients c, AdamOutput output)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var count = gradient.Count;
@@ -45,51 +51,52 @@ public static class AdamKernel
         var nextV = GC.AllocateUninitializedArray<T>(count);
         var nextMax = c.Amsgrad ? GC.AllocateUninitializedArray<T>(count) : null;
         var result = GC.AllocateUninitializedArray<T>(count);
-        var streams = new Streams<T>(
-            gradient.AsSpan<T>(),
-            firstMoment.AsSpan<T>(),
-            secondMoment.AsSpan<T>(),
-            maximumMoment is null ? default : maximumMoment.AsSpan<T>(),
-            parameter is null ? default : parameter.AsSpan<T>(),
-            nextM,
-            nextV,
-            nextMax,
-            result);
         var scalars = new Scalars<T>(c, output);
-        var done = Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported ? Run<Vector512Ops<T>, Vector512<T>, T>(streams, scalars)
-            : Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported ? Run<Vector256Ops<T>, Vector256<T>, T>(streams, scalars)
-            : Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported ? Run<Vector128Ops<T>, Vector128<T>, T>(streams, scalars)
-            : 0;
-        Run<ScalarOps<T>, T, T>(streams.Slice(done), scalars);
+        fixed (T* g = gradient.AsSpan<T>(), m = firstMoment.AsSpan<T>(), v = secondMoment.AsSpan<T>(), vmax = maximumMoment is null ? default : maximumMoment.AsSpan<T>(), p = parameter is null ? default : parameter.AsSpan<T>())
+        fixed (T* m1 = nextM, v1 = nextV, vmax1 = nextMax, result1 = result)
+        {
+            var streams = new Streams<T>(g, m, v, vmax, p, m1, v1, vmax1, result1);
+            ParallelChunks.Run(count, (start, end) => Run(streams, start, end, scalars));
+        }
         var shape = gradient.Shape;
         return (Tensor.Own(nextM, shape), Tensor.Own(nextV, shape), nextMax is null ? null : Tensor.Own(nextMax, shape), Tensor.Own(result, shape));
     }
 
+    /// <summary>Elements [start, end): whole vectors of the widest accelerated width, then the scalar form for the rest.</summary>
+    private static void Run<T>(in Streams<T> streams, int start, int end, in Scalars<T> scalars)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var done = Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported ? Run<Vector512Ops<T>, Vector512<T>, T>(streams, start, end, scalars)
+            : Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported ? Run<Vector256Ops<T>, Vector256<T>, T>(streams, start, end, scalars)
+            : Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported ? Run<Vector128Ops<T>, Vector128<T>, T>(streams, start, end, scalars)
+            : start;
+        Run<ScalarOps<T>, T, T>(streams, done, end, scalars);
+    }
+
     /// <summary>
-    /// The step over whole vectors of <typeparamref name="TOps"/>'s width from the start of the streams; returns how many
-    /// elements it did. Written once for every width: the operations round the same way at each, so the scalar form that
-    /// finishes the tail gives the bits a vector lane would.
+    /// The step over whole vectors of <typeparamref name="TOps"/>'s width from <paramref name="start"/> towards
+    /// <paramref name="end"/>; returns where it stopped. Written once for every width: the operations round the same way
+    /// at each, so the scalar form that finishes the tail gives the bits a vector lane would.
     /// </summary>
-    private static int Run<TOps, TVector, T>(scoped in Streams<T> s, in Scalars<T> c)
+    private static unsafe int Run<TOps, TVector, T>(in Streams<T> s, int start, int end, in Scalars<T> c)
         where TOps : struct, IVectorOps<TVector, T>
         where TVector : struct
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        ref var g = ref MemoryMarshal.GetReference(s.G);
-        ref var m = ref MemoryMarshal.GetReference(s.M);
-        ref var v = ref MemoryMarshal.GetReference(s.V);
-        ref var vmax = ref MemoryMarshal.GetReference(s.Maximum);
-        ref var p = ref MemoryMarshal.GetReference(s.P);
-        ref var nextM = ref MemoryMarshal.GetReference(s.NextM);
-        ref var nextV = ref MemoryMarshal.GetReference(s.NextV);
-        ref var nextMax = ref MemoryMarshal.GetReference(s.NextMaximum);
-        ref var result = ref MemoryMarshal.GetReference(s.Result);
+        ref var g = ref *s.G;
+        ref var m = ref *s.M;
+        ref var v = ref *s.V;
+        ref var vmax = ref *s.Maximum;
+        ref var p = ref *s.P;
+        ref var nextM = ref *s.NextM;
+        ref var nextV = ref *s.NextV;
+        ref var nextMax = ref *s.NextMaximum;
+        ref var result = ref *s.Result;
         var (beta1, keep1, beta2, keep2) = (TOps.Broadcast(c.Beta1), TOps.Broadcast(c.Keep1), TOps.Broadcast(c.Beta2), TOps.Broadcast(c.Keep2));
         var (correction1, correction2, epsilon) = (TOps.Broadcast(c.Correction1), TOps.Broadcast(c.Correction2), TOps.Broadcast(c.Epsilon));
         var (coupled, decoupled, negativeRate) = (TOps.Broadcast(c.Coupled), TOps.Broadcast(c.Decoupled), TOps.Broadcast(c.NegativeRate));
-        var n = s.G.Length;
-        var i = 0;
-        for (; i <= n - TOps.Count; i += TOps.Count)
+        var i = start;
+        for (; i <= end - TOps.Count; i += TOps.Count)
         {
             var gi = TOps.Load(ref g, i);
             if (c.HasCoupled)
@@ -124,31 +131,30 @@ public static class AdamKernel
         return i;
     }
 
-    /// <summary>What one step reads and writes, element by element.</summary>
-    private readonly ref struct Streams<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> m, ReadOnlySpan<T> v, ReadOnlySpan<T> maximum, ReadOnlySpan<T> p, Span<T> nextM, Span<T> nextV, Span<T> nextMaximum, Span<T> result)
+    /// <summary>
+    /// What one step reads and writes, as pointers into pinned storage (so chunks on other threads can take their
+    /// part); optional streams are null and never read.
+    /// </summary>
+    private readonly unsafe struct Streams<T>(T* g, T* m, T* v, T* maximum, T* p, T* nextM, T* nextV, T* nextMaximum, T* result)
+        where T : unmanaged
     {
-        public ReadOnlySpan<T> G { get; } = g;
+        public T* G { get; } = g;
 
-        public ReadOnlySpan<T> M { get; } = m;
+        public T* M { get; } = m;
 
-        public ReadOnlySpan<T> V { get; } = v;
+        public T* V { get; } = v;
 
-        public ReadOnlySpan<T> Maximum { get; } = maximum;
+        public T* Maximum { get; } = maximum;
 
-        public ReadOnlySpan<T> P { get; } = p;
+        public T* P { get; } = p;
 
-        public Span<T> NextM { get; } = nextM;
+        public T* NextM { get; } = nextM;
 
-        public Span<T> NextV { get; } = nextV;
+        public T* NextV { get; } = nextV;
 
-        public Span<T> NextMaximum { get; } = nextMaximum;
+        public T* NextMaximum { get; } = nextMaximum;
 
-        public Span<T> Result { get; } = result;
-
-        /// <summary>The streams from element <paramref name="start"/> on (optional streams stay empty).</summary>
-        public Streams<T> Slice(int start) => new(
-            G[start..], M[start..], V[start..], Maximum.IsEmpty ? default : Maximum[start..], P.IsEmpty ? default : P[start..],
-            NextM[start..], NextV[start..], NextMaximum.IsEmpty ? default : NextMaximum[start..], Result[start..]);
+        public T* Result { get; } = result;
     }
 
     /// <summary>The step's scalars in the element type, and which optional parts run.</summary>
