@@ -2,12 +2,20 @@ using System.Diagnostics;
 
 namespace Pipelines.Benchmarks;
 
-/// <summary>The comparison's clock: calls batched to at least 2 ms per sample, then the median of up to a second of samples.</summary>
+/// <summary>
+/// The comparison's clock: a warm-up of at least 0.2 s (so tiered compilation has promoted the code being timed), then
+/// calls batched to at least 2 ms per sample, and the median of up to a second of samples.
+/// </summary>
 internal static class Timing
 {
     public static double MedianMicroseconds(Action action, double budgetSeconds = 1.0, int minSamples = 7)
     {
-        action();
+        var warmUp = Stopwatch.StartNew();
+        do
+        {
+            action();
+        }
+        while (warmUp.Elapsed.TotalSeconds < 0.2);
         var once = Stopwatch.StartNew();
         action();
         var inner = Math.Max(1, (int)(0.002 / Math.Max(once.Elapsed.TotalSeconds, 1e-7)));

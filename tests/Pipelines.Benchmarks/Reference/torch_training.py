@@ -19,7 +19,10 @@ from torch import nn
 
 
 def median_us(f, budget=1.0, min_samples=7):
+    warm_up = time.perf_counter() + 0.2  # as the C# side warms up its JIT
     f()
+    while time.perf_counter() < warm_up:
+        f()
     start = time.perf_counter()
     f()
     once = max(time.perf_counter() - start, 1e-7)

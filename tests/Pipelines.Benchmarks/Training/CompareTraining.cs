@@ -9,7 +9,8 @@ namespace Pipelines.Benchmarks.Training;
 /// <c>compare-training</c>: one training step (gradients + optimizer step) of ours and of PyTorch 1.13 in one run, for SGD
 /// and AdamW at batch 64 and 256 on 1 and 2 threads, plus the digits main-job recipe end to end. Ours runs with the
 /// GC settings an app gets by default; PyTorch with <c>OMP_WAIT_POLICY=PASSIVE</c> and OpenBLAS at its best kernel.
-/// Besides time, ours reports the bytes a step allocates and the gen-2 collections per 1,000 steps.
+/// Besides time, ours reports the bytes a step allocates and the gen-2 collections per 1,000 steps. The machines this runs
+/// on are shared, so both sides run in alternating rounds (<c>--rounds N</c>, default 3) and each row is a median of rounds.
 /// </summary>
 internal static class CompareTraining
 {
@@ -18,25 +19,46 @@ internal static class CompareTraining
     public static int Run(string[] args)
     {
         var threadCounts = args.Contains("--one-thread") ? new[] { 1 } : new[] { 1, 2 };
-        var named = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
+        var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(3);
+        var named = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).ToHashSet();
         var cases = TrainingCase.All.Where(c => named.Count == 0 || named.Contains(c.Name)).ToList();
         var digits = named.Count == 0 || named.Contains("digits_train");
-        Console.WriteLine($"GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, LOH threshold {AppContext.GetData("GCLOHThreshold") ?? "default"}");
+        Console.WriteLine($"GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, LOH threshold {GC.GetConfigurationVariables().GetValueOrDefault("LOHThreshold") ?? "default"}; {rounds} rounds, ours and the reference alternating, medians");
+        var ours = new Dictionary<(string, int), List<double>>();
+        var theirs = new Dictionary<(string, int), List<double>>();
+        var memory = new Dictionary<(string, int), (double Allocated, double Gen2)>();
+        var accuracy = new Dictionary<int, double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var threads in threadCounts)
+            {
+                foreach (var (name, us) in MeasureReference(cases, threads, digits))
+                    Add(theirs, (name, threads), us);
+                foreach (var c in cases)
+                {
+                    var (us, allocated, gen2) = MeasureStep(c, threads, countMemory: round == 0);
+                    Add(ours, (c.Name, threads), us);
+                    if (round == 0)
+                        memory[(c.Name, threads)] = (allocated, gen2);
+                }
+                if (digits)
+                {
+                    var (elapsed, testAccuracy) = WithThreads(threads, DigitsRecipe.Run);
+                    Add(ours, ("digits_train", threads), elapsed.TotalMicroseconds);
+                    accuracy[threads] = testAccuracy;
+                }
+            }
+        }
         Console.WriteLine($"{"case",-22} {"thr",3} {"ours µs",10} {"ref µs",10} {"ratio",6} {"alloc KB/step",13} {"gen2/1000",9}");
         var rows = new List<JsonObject>();
         foreach (var threads in threadCounts)
         {
-            var reference = MeasureReference(cases, threads, digits);
-            foreach (var c in cases)
+            foreach (var name in cases.Select(c => c.Name).Concat(digits ? ["digits_train"] : []))
             {
-                var (ours, allocated, gen2) = MeasureStep(c, threads);
-                rows.Add(Row(c.Name, threads, ours, reference.GetValueOrDefault(c.Name, double.NaN), allocated, gen2));
-            }
-            if (digits)
-            {
-                var (elapsed, accuracy) = WithThreads(threads, DigitsRecipe.Run);
-                var row = Row("digits_train", threads, elapsed.TotalMicroseconds, reference.GetValueOrDefault("digits_train", double.NaN), null, null);
-                row["accuracy"] = Math.Round(accuracy, 4);
+                var (allocated, gen2) = memory.TryGetValue((name, threads), out var m) ? m : (double.NaN, double.NaN);
+                var row = Row(name, threads, Median(ours[(name, threads)]), theirs.TryGetValue((name, threads), out var r) ? Median(r) : double.NaN, allocated, gen2);
+                if (name == "digits_train")
+                    row["accuracy"] = Math.Round(accuracy[threads], 4);
                 rows.Add(row);
             }
         }
@@ -49,7 +71,16 @@ internal static class CompareTraining
         return 0;
     }
 
-    private static JsonObject Row(string name, int threads, double ours, double reference, double? allocated, double? gen2)
+    private static void Add(Dictionary<(string, int), List<double>> samples, (string, int) key, double value)
+    {
+        if (!samples.TryGetValue(key, out var list))
+            samples[key] = list = [];
+        list.Add(value);
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static JsonObject Row(string name, int threads, double ours, double reference, double allocated, double gen2)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name,-22} {threads,3} {ours,10:F1} {reference,10:F1} {reference / ours,6:F3} {allocated / 1024,13:F1} {gen2,9:F2}"));
@@ -60,16 +91,18 @@ internal static class CompareTraining
             ["ours_us"] = Math.Round(ours, 1),
             ["ref_us"] = double.IsNaN(reference) ? null : Math.Round(reference, 1),
             ["ratio"] = double.IsNaN(reference) ? null : Math.Round(reference / ours, 3),
-            ["allocated_bytes_per_step"] = allocated is { } a ? Math.Round(a) : null,
-            ["gen2_per_1000_steps"] = gen2,
+            ["allocated_bytes_per_step"] = double.IsNaN(allocated) ? null : Math.Round(allocated),
+            ["gen2_per_1000_steps"] = double.IsNaN(gen2) ? null : gen2,
         };
     }
 
-    /// <summary>Median µs per step, then bytes allocated per step and gen-2 collections over 1,000 further steps.</summary>
-    private static (double Microseconds, double Allocated, double Gen2) MeasureStep(TrainingCase c, int threads) => WithThreads(threads, () =>
+    /// <summary>Median µs per step; then, when asked, bytes allocated per step and gen-2 collections over 1,000 further steps.</summary>
+    private static (double Microseconds, double Allocated, double Gen2) MeasureStep(TrainingCase c, int threads, bool countMemory) => WithThreads(threads, () =>
     {
         var setup = new TrainingSetup(c);
         var median = Timing.MedianMicroseconds(() => setup.Step(), budgetSeconds: 2);
+        if (!countMemory)
+            return (median, double.NaN, double.NaN);
         var (bytes, collections) = (GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(2));
         for (var i = 0; i < CountedSteps; i++)
             setup.Step();

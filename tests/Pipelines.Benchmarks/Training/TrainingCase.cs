@@ -5,7 +5,7 @@ namespace Pipelines.Benchmarks.Training;
 /// <param name="Batch">Examples per step.</param>
 /// <param name="Widths">Input width, hidden widths, classes.</param>
 /// <param name="Optimizer"><c>sgd</c> (learning rate 0.01) or <c>adamw</c> (1e-3, weight decay 1e-4).</param>
-internal sealed record TrainingCase(string Name, int Batch, int[] Widths, string Optimizer)
+public sealed record TrainingCase(string Name, int Batch, int[] Widths, string Optimizer)
 {
     private static readonly int[] Mlp = [784, 256, 128, 10];
 
@@ -16,4 +16,7 @@ internal sealed record TrainingCase(string Name, int Batch, int[] Widths, string
         new("mlp_train_sgd_b256", 256, Mlp, "sgd"),
         new("mlp_train_adamw_b256", 256, Mlp, "adamw"),
     ];
+
+    /// <summary>The name, as BenchmarkDotNet shows the parameter.</summary>
+    public override string ToString() => Name;
 }

@@ -35,6 +35,40 @@ public sealed class TrainingStepTests
         Assert.False(norm.RunningVar!.BitwiseEquals(Tensor.Ones(norm.RunningVar.Shape)));
     }
 
+    /// <summary>
+    /// Every value a step hands out (gradient, output, model, optimizer state) keeps its bits while training goes on with
+    /// large tensors (the sizes that take the threaded, chunked and recycled-workspace paths) on every thread.
+    /// </summary>
+    [Fact]
+    public void Values_a_step_hands_out_never_change_afterwards()
+    {
+        var key = new Key(8);
+        Layer model = new Linear(key.Fold(0), 784, 256) >> new ReLU() >> new Dropout(0.2) >> new Linear(key.Fold(1), 256, 10);
+        var x = Tensor.Normal(key.Fold(2), new Shape(64, 784));
+        var labels = Enumerable.Range(0, 64).Select(i => (long)(i % 10)).ToArray();
+        var optimizer = Optimizers.AdamW(1e-3);
+        var state = optimizer.Init(model);
+        var first = Gradients.ValueAndGrad(model, x, y => Loss.CrossEntropy(y, labels), ForwardContext.Training(key.Fold(3)));
+        (var next, state) = optimizer.Step(first, state);
+        var handedOut = first.Gradient.NamedParameters().Tensors
+            .Concat(next.NamedParameters().Tensors)
+            .Concat(model.NamedParameters().Tensors)
+            .Concat(OptimizerStates.ToTensors(state).Values)
+            .Append(first.Output)
+            .ToList();
+        var copies = handedOut.Select(Copy).ToList();
+        for (var i = 0; i < 20; i++)
+            (next, state) = optimizer.Step(Gradients.ValueAndGrad(next, x, y => Loss.CrossEntropy(y, labels), ForwardContext.Training(key.Fold(10 + (ulong)i))), state);
+        Assert.All(handedOut.Zip(copies, (value, copy) => value.BitwiseEquals(copy)), Assert.True);
+    }
+
+    private static Tensor Copy(Tensor t) => t.DType switch
+    {
+        DType.Float32 => Tensor.FromSpan(t.AsSpan<float>(), t.Shape),
+        DType.Float64 => Tensor.FromSpan(t.AsSpan<double>(), t.Shape),
+        _ => Tensor.FromSpan(t.AsSpan<long>(), t.Shape),
+    };
+
     [Fact]
     public void The_step_is_typed_as_the_model_so_no_cast_is_needed()
     {

@@ -22,11 +22,18 @@ internal static unsafe class Packing
             var source = a.Data + ((i0 + panel) * a.RowStride) + (p0 * a.ColStride);
             for (var p = 0; p < kc; p++)
             {
-                // For A = dYᵀ (unit row stride) the mr values of one p are adjacent in memory.
                 var column = source + (p * a.ColStride);
                 var row = output + ((nint)p * mr);
-                for (var r = 0; r < rows; r++)
-                    row[r] = column[r * a.RowStride];
+                // For A = dYᵀ (unit row stride) the mr values of one p are adjacent in memory: one block copy.
+                if (a.RowStride == 1)
+                {
+                    Unsafe.CopyBlockUnaligned(row, column, (uint)(rows * sizeof(T)));
+                }
+                else
+                {
+                    for (var r = 0; r < rows; r++)
+                        row[r] = column[r * a.RowStride];
+                }
                 for (var r = rows; r < mr; r++)
                     row[r] = default;
             }
