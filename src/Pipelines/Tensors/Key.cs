@@ -54,8 +54,11 @@ public readonly record struct Key
         return new Key(block.X0, block.X1);
     }
 
+    /// <summary>The key's 64 bits: <c>new Key(key.Bits64)</c> is the same key (checkpoints store it so).</summary>
+    public ulong Bits64 => ((ulong)_k1 << 32) | _k0;
+
     /// <summary>The key printed as its 64 bits.</summary>
-    public override string ToString() => $"Key(0x{((ulong)_k1 << 32) | _k0:X16})";
+    public override string ToString() => $"Key(0x{Bits64:X16})";
 
     /// <summary>The <paramref name="index"/>-th block of 128 random bits of this key's draw stream.</summary>
     internal Block128 Bits(ulong index) => Philox((uint)index, (uint)(index >> 32), 0, DrawDomain, _k0, _k1);

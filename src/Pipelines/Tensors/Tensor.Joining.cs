@@ -27,6 +27,23 @@ public sealed partial class Tensor
         };
     }
 
+    /// <summary>Tensors of one shape stacked along a new first axis, like <c>torch.stack(tensors)</c>: a batch of examples.</summary>
+    /// <param name="tensors">The tensors, in order; at least one, all of one shape and dtype.</param>
+    public static Tensor Stack(IReadOnlyList<Tensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0)
+            throw new ArgumentException("Stack needs at least one tensor.", nameof(tensors));
+        var first = tensors[0];
+        foreach (var t in tensors)
+        {
+            if (t.Shape != first.Shape || t.DType != first.DType)
+                throw new ArgumentException($"Stack needs tensors of one shape and dtype but got {first.Shape} ({first.DType.Name()}) and {t.Shape} ({t.DType.Name()}).", nameof(tensors));
+        }
+        var raised = new Shape([1, .. first.Shape.Dims]);
+        return Concat([.. tensors.Select(t => t.Reshape(raised))], 0);
+    }
+
     /// <summary>The <paramref name="length"/> entries from <paramref name="start"/> along <paramref name="axis"/>, like <c>torch.narrow</c>; a copy.</summary>
     /// <param name="axis">The axis to narrow; negative counts from the end.</param>
     /// <param name="start">The first entry kept.</param>

@@ -1,0 +1,154 @@
+using System.Collections.Immutable;
+using Pipelines.Autodiff;
+using Pipelines.Layers;
+using Pipelines.Losses;
+using Pipelines.Optim;
+using Pipelines.Tensors;
+
+namespace Pipelines.Dataflow;
+
+/// <summary>
+/// Trains a model through a TPL Dataflow graph: a planner of batches (a per-epoch order from the run's key), loaders
+/// that read and transform them, gradient workers that run a step's micro-batches in parallel on the same model
+/// version, a fixed-order reduction, and the optimizer's step, with evaluation, early stopping, checkpoints and
+/// reports around it. The same steps are available one at a time through <see cref="Step"/>, and the graph gives
+/// bitwise what a plain loop over them gives, for any number of workers.
+/// </summary>
+/// <typeparam name="TModel">The model's type; results come back typed as it.</typeparam>
+public sealed class Trainer<TModel>
+    where TModel : Layer
+{
+    private readonly Func<Tensor, Tensor, LossValue> _loss;
+
+    /// <summary>A trainer for one optimizer, loss and set of options.</summary>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="loss">The loss of the model's outputs against the batch's targets (reducing by the mean).</param>
+    /// <param name="options">The options; null for the defaults.</param>
+    /// <param name="reduction">How micro-batch gradients become one; null for the in-process fixed-order sum.</param>
+    public Trainer(GradientTransformation optimizer, Func<Tensor, Tensor, LossValue> loss, TrainerOptions? options = null, IGradientReduction? reduction = null)
+    {
+        Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        _loss = loss ?? throw new ArgumentNullException(nameof(loss));
+        Options = options ?? new TrainerOptions();
+        Options.Validate();
+        Reduction = reduction ?? InProcessReduction.Instance;
+        LossMetric = Metric.Loss(loss);
+    }
+
+    /// <summary>The optimizer.</summary>
+    public GradientTransformation Optimizer { get; }
+
+    /// <summary>The options.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>How micro-batch gradients become one.</summary>
+    public IGradientReduction Reduction { get; }
+
+    /// <summary>The loss of outputs against targets.</summary>
+    internal LossValue Loss(Tensor outputs, Tensor targets) => _loss(outputs, targets);
+
+    /// <summary>The loss as a metric (<c>loss</c>), always reported.</summary>
+    internal Metric LossMetric { get; }
+
+    /// <summary>Starts training <paramref name="model"/> from scratch on <paramref name="data"/>; the run's randomness all derives from <paramref name="key"/>.</summary>
+    /// <param name="model">The initial model.</param>
+    /// <param name="data">The training data.</param>
+    /// <param name="key">The run's key.</param>
+    /// <param name="cancellation">Stops the run within one step (the last checkpoint stays loadable).</param>
+    public TrainingRun<TModel> Train(TModel model, DataSource data, Key key, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var start = new TrainingCheckpoint<TModel>(model, Optimizer.Init(model), null, new TrainingProgress(0, 0, 0, key.Bits64, [], null));
+        return new TrainingGraph<TModel>(this, data, start, cancellation).Start();
+    }
+
+    /// <summary>
+    /// Continues the run saved in <paramref name="checkpoint"/> where it stopped (mid-epoch included, with any number of
+    /// workers); the final model equals the uninterrupted run's, bitwise.
+    /// </summary>
+    /// <param name="model">A model of the checkpoint's structure.</param>
+    /// <param name="checkpoint">The checkpoint file.</param>
+    /// <param name="data">The same training data.</param>
+    /// <param name="cancellation">Stops the run within one step.</param>
+    public TrainingRun<TModel> Resume(TModel model, string checkpoint, DataSource data, CancellationToken cancellation = default) =>
+        new TrainingGraph<TModel>(this, data, TrainingCheckpoint.Load(checkpoint, model, Optimizer), cancellation).Start();
+
+    /// <summary>
+    /// One step, as the graph takes it, on the calling thread: the batch's micro-batches' gradients in order, reduced in
+    /// order, then the optimizer's step. With one micro-batch it is exactly <c>ValueAndGrad</c> then <c>optimizer.Step</c>.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="state">The optimizer's state.</param>
+    /// <param name="batch">The batch.</param>
+    /// <param name="key">The step's key (<see cref="RunKeys.Step"/>).</param>
+    public StepResult<TModel> Step(TModel model, OptimizerState state, Batch batch, Key key)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batch);
+        var parts = MicroBatches(batch);
+        return Combine(state, parts, [.. parts.Select((part, i) => Gradient(model, part, PartKey(key, i, parts.Count)))]);
+    }
+
+    /// <summary>The loss and every metric of the options over <paramref name="data"/>, in evaluation mode, in the data's order.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="data">The data.</param>
+    /// <param name="cancellation">Stops the evaluation.</param>
+    public async Task<ImmutableSortedDictionary<string, double>> EvaluateAsync(TModel model, DataSource data, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        var metrics = AllMetrics;
+        var sums = new MetricSum[metrics.Count];
+        await foreach (var plan in data.Plan(new PlanRequest(0, 0, Options.BatchSize, false, null, 1), cancellation).ConfigureAwait(false))
+        {
+            var batch = data.Load(plan, null, default);
+            var outputs = model.Forward(batch.Features);
+            for (var m = 0; m < metrics.Count; m++)
+                sums[m] += metrics[m].Measure(outputs, batch.Targets);
+        }
+        return metrics.Select((m, i) => (m.Name, sums[i].Value)).ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>The loss, then the options' metrics.</summary>
+    internal IReadOnlyList<Metric> AllMetrics => [LossMetric, .. Options.Metrics];
+
+    /// <summary>The batch split into <see cref="TrainerOptions.MicroBatches"/> parts of (nearly) equal size, in order.</summary>
+    internal IReadOnlyList<MicroBatch> MicroBatches(Batch batch)
+    {
+        var (count, parts) = (batch.Count, Math.Min(Options.MicroBatches, Math.Max(1, batch.Count)));
+        if (parts == 1)
+            return [new MicroBatch(batch.Features, batch.Targets, 1.0)];
+        return [.. Enumerable.Range(0, parts).Select(i =>
+        {
+            var (start, end) = ((int)((long)count * i / parts), (int)((long)count * (i + 1) / parts));
+            return new MicroBatch(batch.Features.Narrow(0, start, end - start), batch.Targets.Narrow(0, start, end - start), (double)(end - start) / count);
+        })];
+    }
+
+    /// <summary>The key of micro-batch <paramref name="part"/>: the step's key itself when there is one part.</summary>
+    internal static Key PartKey(Key step, int part, int parts) => parts == 1 ? step : step.Fold((ulong)part);
+
+    /// <summary>One micro-batch's loss and gradient.</summary>
+    internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key) =>
+        Gradients.ValueAndGrad(model, part.Features, y => _loss(y, part.Targets), ForwardContext.Training(key));
+
+    /// <summary>The step from the micro-batches' gradients: reduced in order, the optimizer applied to the first part's model (its buffers carry on).</summary>
+    internal StepResult<TModel> Combine(OptimizerState state, IReadOnlyList<MicroBatch> parts, IReadOnlyList<ValueAndGradient<TModel>> gradients)
+    {
+        var first = gradients[0];
+        if (gradients.Count == 1)
+        {
+            var (model, next) = Optimizer.Step(first, state);
+            return new StepResult<TModel>(model, next, first.Value, first.Output);
+        }
+        var reduced = Reduction.Reduce([.. gradients.Select(g => g.Gradient.NamedParameters())], [.. parts.Select(p => p.Weight)]);
+        var (stepped, nextState) = Optimizer.Step(first.Model, first.Gradient.MapParameters((name, _) => reduced[name]), state);
+        var loss = 0.0;
+        for (var i = 0; i < gradients.Count; i++)
+            loss += parts[i].Weight * gradients[i].Value;
+        return new StepResult<TModel>(stepped, nextState, loss, Tensor.Concat([.. gradients.Select(g => g.Output)], 0));
+    }
+}
+
+/// <summary>A part of a batch and its share of the batch's examples.</summary>
+internal sealed record MicroBatch(Tensor Features, Tensor Targets, double Weight);

@@ -1,0 +1,320 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading.Tasks.Dataflow;
+using Pipelines.Autodiff;
+using Pipelines.Diagnostics;
+using Pipelines.Kernels;
+using Pipelines.Layers;
+using Pipelines.Optim;
+using Pipelines.Tensors;
+
+namespace Pipelines.Dataflow;
+
+/// <summary>
+/// One run's dataflow graph: a producer sends batch plans into a bounded <see cref="BufferBlock{T}"/>; a
+/// <see cref="TransformBlock{TInput, TOutput}"/> of loaders turns them into batches, in order; an
+/// <see cref="ActionBlock{TInput}"/> takes the steps one at a time, handing micro-batches to a worker
+/// <see cref="TransformBlock{TInput, TOutput}"/> that computes gradients in parallel and gives them back in order.
+/// Every block is bounded, so the data cannot run ahead of training by more than <see cref="MaxExamplesInFlight"/>.
+/// The step block owns the run's state (model, optimizer state, position): local mutation inside the graph, values
+/// outside it.
+/// </summary>
+internal sealed class TrainingGraph<TModel>
+    where TModel : Layer
+{
+    private readonly Trainer<TModel> _trainer;
+    private readonly TrainerOptions _options;
+    private readonly DataSource _data;
+    private readonly CancellationToken _cancellation;
+    private readonly BufferBlock<TrainingReport> _reports = new();
+    private readonly Key _key;
+    private readonly Stopwatch _clock = new();
+
+    private TModel _model;
+    private OptimizerState _state;
+    private TModel? _best;
+    private long _bestStep;
+    private long _step;
+    private int _epoch;
+    private long _position;
+    private long _examples;
+    private ImmutableArray<EvaluationReport> _evaluations;
+    private MetricSum[] _epochSums;
+    private string? _stopReason;
+    private bool _canceled;
+
+    public TrainingGraph(Trainer<TModel> trainer, DataSource data, TrainingCheckpoint<TModel> start, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        _trainer = trainer;
+        _options = trainer.Options;
+        _data = data;
+        _cancellation = cancellation;
+        _key = new Key(start.Progress.Key);
+        _model = start.Model;
+        _state = start.State;
+        _best = start.Best;
+        _bestStep = start.Progress.BestStep ?? -1;
+        (_step, _epoch, _position) = (start.Progress.Step, start.Progress.Epoch, start.Progress.Position);
+        _evaluations = start.Progress.Evaluations;
+        _epochSums = new MetricSum[trainer.AllMetrics.Count];
+    }
+
+    /// <summary>Examples held at most: plans waiting, batches loading, the step's queue and the step; for streams, the shuffle buffer and the planner's two batches too.</summary>
+    private int MaxExamplesInFlight => ((_options.Prefetch + _options.Loaders + 2) * _options.BatchSize)
+        + (_data.Count is null ? (_options.Shuffle ? _options.ShuffleBuffer : 0) + (2 * _options.BatchSize) : 0);
+
+    public TrainingRun<TModel> Start() => new(_reports.ReceiveAllAsync(), RunAsync(), MaxExamplesInFlight);
+
+    private async Task<TrainingResult<TModel>> RunAsync()
+    {
+        await Task.Yield();
+        _clock.Start();
+        using var graph = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
+        using var producing = CancellationTokenSource.CreateLinkedTokenSource(graph.Token);
+        var planner = new BufferBlock<BatchPlan>(new DataflowBlockOptions { BoundedCapacity = _options.Prefetch, CancellationToken = graph.Token });
+        var transformKey = RunKeys.Transform(_key);
+        // A loader's failure travels in order as a value: a TransformBlock that throws may still pass later batches on
+        // (EnsureOrdered does not hold them back), and training one after a failed one would lose its examples.
+        var loader = new TransformBlock<BatchPlan, Loaded>(
+            plan => Load(plan, transformKey),
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Loaders, BoundedCapacity = _options.Loaders, EnsureOrdered = true, CancellationToken = graph.Token });
+        var kernelThreads = Math.Max(1, ThreadBudget.MaxThreads / _options.Workers);
+        var workers = new TransformBlock<WorkerJob, WorkerResult>(
+            job => Work(job, kernelThreads),
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Workers, EnsureOrdered = false, CancellationToken = graph.Token });
+        var results = new BufferBlock<WorkerResult>();
+        workers.LinkTo(results, new DataflowLinkOptions { PropagateCompletion = true });
+        var stepper = new ActionBlock<Loaded>(
+            loaded => StepAsync(loaded.Batch ?? throw Rethrown(loaded.Error!), workers, results, producing),
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 1 });
+        planner.LinkTo(loader, new DataflowLinkOptions { PropagateCompletion = true });
+        loader.LinkTo(stepper, new DataflowLinkOptions { PropagateCompletion = true });
+        var producer = ProduceAsync(planner, producing.Token);
+        try
+        {
+            await stepper.Completion.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The step block failed (or a fault reached it from the data): stop everything upstream, report the cause.
+            graph.Cancel();
+            _reports.Complete();
+            await Quietly(producer).ConfigureAwait(false);
+            ExceptionDispatchInfo.Capture(Original(e)).Throw();
+            throw;
+        }
+        finally
+        {
+            workers.Complete();
+        }
+        await producer.ConfigureAwait(false);
+        // Cancellation either stopped the step block itself or completed it by canceling the blocks upstream.
+        if (_canceled || _cancellation.IsCancellationRequested)
+        {
+            _reports.Complete();
+            throw new OperationCanceledException($"Training was canceled after step {_step}.", _cancellation);
+        }
+        _stopReason ??= "every epoch done";
+        WriteCheckpoint(_options.Checkpoints?.LastPath);
+        Report(new StoppedReport(_step, _epoch, _clock.Elapsed, _stopReason));
+        _reports.Complete();
+        var restoreBest = _options.EarlyStopping?.RestoreBest == true && _best is not null;
+        return new TrainingResult<TModel>(restoreBest ? _best! : _model, _state, _step, _epoch, _stopReason, _evaluations);
+    }
+
+    /// <summary>Sends the plans of every remaining epoch, from the resumed position; completes (or faults) the planner when done.</summary>
+    private async Task ProduceAsync(BufferBlock<BatchPlan> planner, CancellationToken stop)
+    {
+        try
+        {
+            var shuffleKey = _options.Shuffle ? RunKeys.Shuffle(_key) : (Key?)null;
+            for (var epoch = _epoch; epoch < _options.Epochs && !stop.IsCancellationRequested; epoch++)
+            {
+                var request = new PlanRequest(epoch, epoch == _epoch ? _position : 0, _options.BatchSize, _options.DropLast, shuffleKey, _options.ShuffleBuffer);
+                await foreach (var plan in _data.Plan(request, stop).ConfigureAwait(false))
+                {
+                    if (!await planner.SendAsync(plan, stop).ConfigureAwait(false))
+                        return;
+                }
+            }
+            planner.Complete();
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            planner.Complete();
+        }
+        catch (Exception e)
+        {
+            ((IDataflowBlock)planner).Fault(e);
+        }
+    }
+
+    /// <summary>One step on one batch, then whatever the step's end calls for: epoch reports, evaluation, stopping, checkpoints.</summary>
+    private async Task StepAsync(Batch batch, TransformBlock<WorkerJob, WorkerResult> workers, BufferBlock<WorkerResult> results, CancellationTokenSource producing)
+    {
+        if (_stopReason is not null || _canceled)
+            return;
+        if (_cancellation.IsCancellationRequested)
+        {
+            _canceled = true;
+            producing.Cancel();
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        var key = RunKeys.Step(_key, _step);
+        var parts = _trainer.MicroBatches(batch);
+        var gradients = new ValueAndGradient<TModel>[parts.Count];
+        if (_options.Workers == 1)
+        {
+            for (var i = 0; i < parts.Count; i++)
+                gradients[i] = _trainer.Gradient(_model, parts[i], Trainer<TModel>.PartKey(key, i, parts.Count));
+        }
+        else
+        {
+            for (var i = 0; i < parts.Count; i++)
+                await workers.SendAsync(new WorkerJob(i, _model, parts[i], Trainer<TModel>.PartKey(key, i, parts.Count))).ConfigureAwait(false);
+            // Each result goes to its micro-batch's place, so the reduction's order never depends on which worker finished first.
+            for (var received = 0; received < parts.Count; received++)
+            {
+                var result = await results.ReceiveAsync().ConfigureAwait(false);
+                result.Error?.Throw();
+                gradients[result.Index] = result.Gradient!;
+            }
+        }
+        var outcome = _trainer.Combine(_state, parts, gradients);
+        if (!double.IsFinite(outcome.Loss))
+            throw new NonFiniteLossException(_step, outcome.Loss, NonFiniteGuard.Check(_model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)));
+        (_model, _state) = (outcome.Model, outcome.State);
+        _step++;
+        _examples += batch.Count;
+        (_epoch, _position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0) : (batch.Epoch, batch.Position + batch.Count);
+        var metrics = _trainer.AllMetrics;
+        for (var m = 0; m < metrics.Count; m++)
+            _epochSums[m] += m == 0 ? new MetricSum(outcome.Loss * batch.Count, batch.Count) : metrics[m].Measure(outcome.Output, batch.Targets);
+        var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        TrainingMeters.Steps.Add(1);
+        TrainingMeters.Examples.Add(batch.Count);
+        TrainingMeters.StepDuration.Record(milliseconds);
+        TrainingMeters.Loss.Record(outcome.Loss);
+        Report(new StepReport(_step, batch.Epoch, _clock.Elapsed, outcome.Loss, batch.Count, _examples / _clock.Elapsed.TotalSeconds, _options.LearningRate?.Invoke(_step - 1)));
+        if (batch.IsLastOfEpoch)
+        {
+            Report(new EpochReport(_step, batch.Epoch, _clock.Elapsed, metrics.Select((m, i) => (m.Name, _epochSums[i].Value)).ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal)));
+            _epochSums = new MetricSum[metrics.Count];
+        }
+        if (_options.Validation is not null && (_options.ValidateEverySteps is { } every ? _step % every == 0 : batch.IsLastOfEpoch))
+            await EvaluateAsync(batch.Epoch).ConfigureAwait(false);
+        if (_options.Checkpoints is { EverySteps: > 0 } policy && _step % policy.EverySteps == 0)
+            WriteCheckpoint(policy.LastPath);
+        if (_options.MaxSteps is { } maxSteps && _step >= maxSteps)
+            _stopReason ??= $"the step limit ({maxSteps})";
+        if (_options.MaxTime is { } maxTime && _clock.Elapsed >= maxTime)
+            _stopReason ??= $"the time limit ({maxTime})";
+        if (_stopReason is not null)
+            producing.Cancel();
+    }
+
+    /// <summary>Evaluates on the validation data, then applies what follows from it: the plateau's scale, early stopping, best checkpoints.</summary>
+    private async Task EvaluateAsync(int epoch)
+    {
+        var metrics = await _trainer.EvaluateAsync(_model, _options.Validation!, _cancellation).ConfigureAwait(false);
+        var evaluation = new EvaluationReport(_step, epoch, _clock.Elapsed, metrics);
+        _evaluations = _evaluations.Add(evaluation);
+        Report(evaluation);
+        var monitor = _options.EarlyStopping?.Monitor ?? "loss";
+        _state = _state.Observe(Monitored(evaluation, monitor));
+        if (_options.EarlyStopping is { } stopping)
+        {
+            var (stop, best) = stopping.Decide([.. _evaluations.Select(e => Monitored(e, stopping.Monitor))]);
+            if (best == _evaluations.Length - 1)
+                (_best, _bestStep) = (_model, _step);
+            if (stop)
+                _stopReason ??= $"early stopping: '{stopping.Monitor}' has not improved for {stopping.Patience} evaluations (best at step {_bestStep})";
+        }
+        if (_options.Checkpoints is { Monitor: { } ranked } policy)
+        {
+            var keep = policy.Best([.. _evaluations.Select(e => (e.Step, Monitored(e, ranked)))]);
+            if (keep.Contains(_step))
+                WriteCheckpoint(policy.BestPath(_step));
+            foreach (var old in _evaluations.Select(e => e.Step).Where(s => !keep.Contains(s)))
+                File.Delete(policy.BestPath(old));
+        }
+    }
+
+    private static double Monitored(EvaluationReport evaluation, string name) =>
+        evaluation.Metrics.TryGetValue(name, out var value)
+            ? value
+            : throw new ArgumentException($"The monitored metric '{name}' is not among the evaluation's ({string.Join(", ", evaluation.Metrics.Keys)}); add it to TrainerOptions.Metrics.");
+
+    private void WriteCheckpoint(string? path)
+    {
+        if (path is null)
+            return;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var progress = new TrainingProgress(_step, _epoch, _position, _key.Bits64, _evaluations, _bestStep >= 0 ? _bestStep : null);
+        new TrainingCheckpoint<TModel>(_model, _state, _options.EarlyStopping?.RestoreBest == true ? _best : null, progress).Save(path);
+        Report(new CheckpointReport(_step, _epoch, _clock.Elapsed, path));
+    }
+
+    private void Report(TrainingReport report) => _reports.Post(report);
+
+    private Loaded Load(BatchPlan plan, Key transformKey)
+    {
+        try
+        {
+            return new Loaded(_data.Load(plan, _options.Transform, transformKey), null);
+        }
+        catch (Exception e)
+        {
+            return new Loaded(null, ExceptionDispatchInfo.Capture(e));
+        }
+    }
+
+    private static Exception Rethrown(ExceptionDispatchInfo error)
+    {
+        error.Throw();
+        return error.SourceException;
+    }
+
+    /// <summary>A gradient worker's job: one micro-batch, on the thread share of one worker.</summary>
+    private WorkerResult Work(WorkerJob job, int kernelThreads)
+    {
+        using var budget = ThreadBudget.Limit(kernelThreads);
+        try
+        {
+            return new WorkerResult(job.Index, _trainer.Gradient(job.Model, job.Part, job.Key), null);
+        }
+        catch (Exception e)
+        {
+            return new WorkerResult(job.Index, null, ExceptionDispatchInfo.Capture(e));
+        }
+    }
+
+    /// <summary>The exception that started a failure, out of the aggregates the blocks wrap it in.</summary>
+    private static Exception Original(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
+            e = aggregate.InnerException!;
+        return e;
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+            // Stopping the producer after a failure; the failure itself is what the run reports.
+        }
+    }
+
+    private sealed record Loaded(Batch? Batch, ExceptionDispatchInfo? Error);
+
+    private sealed record WorkerJob(int Index, TModel Model, MicroBatch Part, Key Key);
+
+    private sealed record WorkerResult(int Index, ValueAndGradient<TModel>? Gradient, ExceptionDispatchInfo? Error);
+}

@@ -1,0 +1,113 @@
+using System.Threading.Tasks.Dataflow;
+using Pipelines.Dataflow;
+using Pipelines.Layers;
+using Pipelines.Losses;
+using Pipelines.Optim;
+using Pipelines.Tensors;
+using Xunit;
+
+namespace Pipelines.Tests.Dataflow;
+
+/// <summary>
+/// The known TPL Dataflow pitfalls, each shown on the raw blocks and then shown not to reach the training graph: the
+/// graph batches by plan (no BatchBlock to flush), has one source per target, carries failures in order as values,
+/// and links without predicates.
+/// </summary>
+public sealed class DataflowPitfallTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task A_BatchBlock_has_no_time_based_flush_so_the_graph_ends_epochs_with_its_partial_batch()
+    {
+        var block = new BatchBlock<int>(5);
+        for (var i = 0; i < 3; i++)
+            block.Post(i);
+        var pending = block.ReceiveAsync();
+        Assert.NotSame(pending, await Task.WhenAny(pending, Task.Delay(Wait)));
+        block.TriggerBatch();
+        Assert.Equal(new[] { 0, 1, 2 }, await pending);
+
+        var (x, t) = TrainingData.Make(7);
+        var stream = DataSource.FromExamples(() => Enumerable.Range(0, 7).Select(i => new Example(x[i], t[i])));
+        var run = new Trainer<Chain>(Optimizers.Sgd(0.1), (y, targets) => Loss.CrossEntropy(y, targets), new TrainerOptions { BatchSize = 5 }).Train(TrainingData.Model(), stream, new Key(1));
+        var sizes = new List<int>();
+        await foreach (var report in run.Reports)
+        {
+            if (report is StepReport step)
+                sizes.Add(step.Examples);
+        }
+        Assert.Equal([5, 2], sizes);
+    }
+
+    [Fact]
+    public async Task Completion_propagated_from_two_sources_completes_the_target_on_the_first()
+    {
+        var (first, second) = (new BufferBlock<int>(), new BufferBlock<int>());
+        var received = new List<int>();
+        var target = new ActionBlock<int>(received.Add);
+        first.LinkTo(target, new DataflowLinkOptions { PropagateCompletion = true });
+        second.LinkTo(target, new DataflowLinkOptions { PropagateCompletion = true });
+        first.Complete();
+        await target.Completion.WaitAsync(Wait);
+        second.Post(1);
+        await Task.Delay(50);
+        Assert.Empty(received);
+        Assert.Equal(1, second.Count);
+    }
+
+    [Fact]
+    public async Task With_EnsureOrdered_a_failed_message_can_let_later_ones_through_so_the_graph_carries_failures_as_values()
+    {
+        var gate = new TaskCompletionSource();
+        var block = new TransformBlock<int, int>(
+            async i =>
+            {
+                if (i == 0)
+                {
+                    await gate.Task;
+                    throw new InvalidOperationException("the first message fails");
+                }
+                return i;
+            },
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 2, EnsureOrdered = true });
+        var passed = new List<int>();
+        block.LinkTo(new ActionBlock<int>(passed.Add));
+        block.Post(0);
+        block.Post(1);
+        await Task.Delay(50);
+        gate.SetResult();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => block.Completion);
+        await Task.Delay(50);
+        Assert.Equal([1], passed);
+
+        // The graph: a transform fails on the first batch's examples; no later batch is ever trained.
+        var options = new TrainerOptions { BatchSize = 10, Loaders = 4, Shuffle = false, Transform = (example, _) => example };
+        var (x, t) = TrainingData.Make(100);
+        var failing = DataSource.FromExamples(() => Enumerable.Range(0, 100).Select(i => i == 3 ? throw new InvalidDataException("bad example 3") : new Example(x[i], t[i])));
+        var run = new Trainer<Chain>(Optimizers.Sgd(0.1), (y, targets) => Loss.CrossEntropy(y, targets), options).Train(TrainingData.Model(), failing, new Key(1));
+        var steps = 0;
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var report in run.Reports)
+                steps += report is StepReport ? 1 : 0;
+        });
+        await Assert.ThrowsAsync<InvalidDataException>(() => run.Completion);
+        await reading;
+        Assert.Equal(0, steps);
+    }
+
+    [Fact]
+    public async Task A_LinkTo_predicate_that_no_target_accepts_stalls_its_source()
+    {
+        var source = new BufferBlock<int>();
+        var target = new BufferBlock<int>();
+        source.LinkTo(target, new DataflowLinkOptions { PropagateCompletion = true }, i => i > 0);
+        source.Post(0);
+        source.Post(1);
+        source.Complete();
+        Assert.NotSame(target.Completion, await Task.WhenAny(target.Completion, Task.Delay(Wait)));
+        Assert.Equal(0, target.Count);
+        Assert.Equal(2, source.Count);
+    }
+}
