@@ -46,6 +46,14 @@ internal static class CompareTraining
                     var (elapsed, testAccuracy) = WithThreads(threads, DigitsRecipe.Run);
                     Add(ours, ("digits_train", threads), elapsed.TotalMicroseconds);
                     accuracy[threads] = testAccuracy;
+                    // The same recipe through the dataflow trainer, against the plain loop just timed: 1 worker with
+                    // every kernel thread, or one worker per thread (each with one kernel thread, one micro-batch each).
+                    for (var workers = 1; workers <= threads; workers++)
+                    {
+                        var graph = WithThreads(threads, () => DigitsRecipe.RunGraph(workers));
+                        Add(ours, (GraphCase(workers), threads), graph.Elapsed.TotalMicroseconds);
+                        Add(theirs, (GraphCase(workers), threads), elapsed.TotalMicroseconds);
+                    }
                 }
             }
         }
@@ -53,7 +61,7 @@ internal static class CompareTraining
         var rows = new List<JsonObject>();
         foreach (var threads in threadCounts)
         {
-            foreach (var name in cases.Select(c => c.Name).Concat(digits ? ["digits_train"] : []))
+            foreach (var name in cases.Select(c => c.Name).Concat(digits ? ["digits_train", .. Enumerable.Range(1, threads).Select(GraphCase)] : []))
             {
                 var (allocated, gen2) = memory.TryGetValue((name, threads), out var m) ? m : (double.NaN, double.NaN);
                 var row = Row(name, threads, Median(ours[(name, threads)]), theirs.TryGetValue((name, threads), out var r) ? Median(r) : double.NaN, allocated, gen2);
@@ -65,11 +73,15 @@ internal static class CompareTraining
         Console.WriteLine();
         Console.WriteLine("ours: Gradients.ValueAndGrad + optimizer.Step, as the README's loop; ref: zero_grad, forward, loss, backward,");
         Console.WriteLine("      step. digits_train: the whole 100-epoch recipe, µs in total. ratio = ref_us / ours_us.");
+        Console.WriteLine("digits_graph_wN: the recipe through the dataflow trainer with N gradient workers (ours) against the plain");
+        Console.WriteLine("      loop of digits_train in the same round (ref), so ratio = plain loop time / graph time.");
         Console.WriteLine();
         foreach (var row in rows)
             Console.WriteLine(row.ToJsonString(PythonReference.Printing));
         return 0;
     }
+
+    private static string GraphCase(int workers) => $"digits_graph_w{workers}";
 
     private static void Add(Dictionary<(string, int), List<double>> samples, (string, int) key, double value)
     {

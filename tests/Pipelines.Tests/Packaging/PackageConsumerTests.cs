@@ -9,7 +9,7 @@ namespace Pipelines.Tests.Packaging;
 
 /// <summary>
 /// The library as a user gets it: packed, referenced from a local folder by a separate console app (not a project
-/// reference) whose code is the README's first C# block plus ordinary LINQ that LanguageExt's global extensions used to
+/// reference) whose code is the README's C# blocks plus ordinary LINQ that LanguageExt's global extensions used to
 /// break, built with warnings as errors and run; the GC setting the package supplies reaches the app's runtime config.
 /// </summary>
 public sealed partial class PackageConsumerTests
@@ -55,7 +55,8 @@ public sealed partial class PackageConsumerTests
                   </ItemGroup>
                 </Project>
                 """);
-            File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeTour() + """
+            File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
+            File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeCode() + """
 
                 var matches = new[] { 1, 2 }.Zip(new long[] { 1, 3 }).Count(p => p.First == p.Second);
                 Console.WriteLine($"LINQ still works: {matches}");
@@ -65,6 +66,7 @@ public sealed partial class PackageConsumerTests
             Assert.Contains("Total parameters: 235,146", output, StringComparison.Ordinal);
             Assert.Contains("reloaded outputs identical: True", output, StringComparison.Ordinal);
             Assert.Matches(@"step 2: loss \d+\.\d{4}", output);
+            Assert.Matches(@"epoch \d+: accuracy \d+\.\d %", output);
             // The package supplies the GC setting a training loop needs (buildTransitive/Pipelines.targets).
             var runtimeConfig = File.ReadAllText(Directory.GetFiles(Path.Combine(app, "bin"), "Consumer.runtimeconfig.json", SearchOption.AllDirectories).Single());
             Assert.Contains("\"System.GC.LOHThreshold\": 67108864", runtimeConfig, StringComparison.Ordinal);
@@ -77,14 +79,21 @@ public sealed partial class PackageConsumerTests
         }
     }
 
-    /// <summary>The first C# block of the README: the tour every user pastes first.</summary>
-    private static string ReadmeTour()
+    /// <summary>
+    /// Every C# block of the README pasted into one program, as a user pastes them one after another: their using
+    /// directives first (a program's must come before its statements), then their statements in order.
+    /// </summary>
+    private static string ReadmeCode()
     {
         var readme = File.ReadAllText(Path.Combine(SourceTree.Root, "README.md"));
-        var block = CSharpBlock().Match(readme);
-        Assert.True(block.Success, "The README has no ```csharp block.");
-        return block.Groups[1].Value;
+        var blocks = CSharpBlock().Matches(readme).Select(m => m.Groups[1].Value.Split('\n')).ToList();
+        Assert.True(blocks.Count >= 2, "The README lost its tour or its training-graph block.");
+        var usings = blocks.SelectMany(lines => lines.Where(IsUsing)).Distinct();
+        var statements = blocks.SelectMany(lines => lines.Where(line => !IsUsing(line)));
+        return string.Join('\n', usings.Concat(statements));
     }
+
+    private static bool IsUsing(string line) => line.StartsWith("using ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(';');
 
     /// <summary>The exclude attribute of the package's dependency on LanguageExt.Core: compile assets must not flow to users.</summary>
     private static string LanguageExtDependency(string package)
