@@ -1,4 +1,6 @@
+using Pipelines.Kernels;
 using Pipelines.Layers;
+using Pipelines.Tensors;
 
 namespace Pipelines.Dataflow;
 
@@ -30,9 +32,14 @@ public sealed class InProcessReduction : IGradientReduction
             throw new ArgumentException($"A reduction needs one weight per gradient and at least one of each but got {gradients.Count} gradients and {weights.Count} weights.");
         if (gradients.Count == 1)
             return gradients[0];
-        var sum = gradients[0].Map((_, g) => g * weights[0]);
-        for (var i = 1; i < gradients.Count; i++)
-            sum = NamedTensors.Zip(sum, gradients[i], (_, s, g) => s + (g * weights[i]));
+        var sum = NamedTensors.Zip(gradients[0], gradients[1], (_, g0, g1) => WeightedSum(g0, weights[0], g1, weights[1]));
+        for (var i = 2; i < gradients.Count; i++)
+            sum = NamedTensors.Zip(sum, gradients[i], (_, s, g) => WeightedSum(s, 1, g, weights[i]));
         return sum;
     }
+
+    /// <summary>x·a + y·b in one pass (s·1 is exact, so later parts add as s + g·w).</summary>
+    private static Tensor WeightedSum(Tensor x, double a, Tensor y, double b) => x.DType == DType.Float32
+        ? Elementwise.Map<WeightedSum<float>, float>(x, y, new((float)a, (float)b))
+        : Elementwise.Map<WeightedSum<double>, double>(x, y, new(a, b));
 }

@@ -61,8 +61,8 @@ internal sealed class TrainingGraph<TModel>
         _epochSums = new MetricSum[trainer.AllMetrics.Count];
     }
 
-    /// <summary>Examples held at most: plans waiting, batches loading, the step's queue and the step; for streams, the shuffle buffer and the planner's two batches too.</summary>
-    private int MaxExamplesInFlight => ((_options.Prefetch + _options.Loaders + 2) * _options.BatchSize)
+    /// <summary>Examples held at most: plans waiting, batches loading, the step's queue (one) and the step; for streams, the shuffle buffer and the planner's two batches too.</summary>
+    private int MaxExamplesInFlight => ((_options.Prefetch + _options.Loaders + 3) * _options.BatchSize)
         + (_data.Count is null ? (_options.Shuffle ? _options.ShuffleBuffer : 0) + (2 * _options.BatchSize) : 0);
 
     public TrainingRun<TModel> Start() => new(_reports.ReceiveAllAsync(), RunAsync(), MaxExamplesInFlight);
@@ -88,7 +88,8 @@ internal sealed class TrainingGraph<TModel>
         workers.LinkTo(results, new DataflowLinkOptions { PropagateCompletion = true });
         var stepper = new ActionBlock<Loaded>(
             loaded => StepAsync(loaded.Batch ?? throw Rethrown(loaded.Error!), workers, results, producing),
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 1 });
+            // Room for the next batch beside the one in its step, so the block moves on without being rescheduled.
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2 });
         planner.LinkTo(loader, new DataflowLinkOptions { PropagateCompletion = true });
         loader.LinkTo(stepper, new DataflowLinkOptions { PropagateCompletion = true });
         var producer = ProduceAsync(planner, producing.Token);

@@ -1,0 +1,288 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Tasks.Dataflow;
+using Pipelines.Kernels;
+using Pipelines.Layers;
+using Pipelines.Tensors;
+
+namespace Pipelines.Dataflow;
+
+/// <summary>
+/// Serves a model to many callers: single requests wait in a bounded <see cref="BufferBlock{T}"/>, are gathered into
+/// batches of up to <see cref="InferenceOptions.MaxBatchSize"/> or for at most <see cref="InferenceOptions.MaxDelay"/>,
+/// whichever comes first, and an <see cref="ActionBlock{TInput}"/> runs one forward pass per batch. A request is one
+/// model input without its batch axis; the pipeline stacks same-shaped requests along a new first axis, so each result
+/// is bitwise what the model gives that request alone as a batch of one (every layer treats the rows of a batch
+/// independently, and the GEMM computes each row by the same chain of operations whatever the batch).
+/// </summary>
+/// <remarks>
+/// Every request ends in exactly one outcome: its result; canceled (its token); <see cref="TimeoutException"/> (its
+/// deadline); <see cref="InferenceRejectedException"/> (queue full, or the pipeline completed); or the model's own
+/// exception, for the requests of the batch it failed (later batches are served as usual). A request canceled while
+/// its batch forms leaves the batch at once and never holds a place in it. While the pipeline keeps up, a request waits
+/// at most <see cref="InferenceOptions.MaxDelay"/> plus one batch's execution.
+/// </remarks>
+public sealed class InferencePipeline : IAsyncDisposable
+{
+    private readonly Layer _model;
+    private readonly InferenceOptions _options;
+    private readonly BufferBlock<Request> _queue;
+    private readonly ActionBlock<Request[]> _executor;
+    private readonly ConcurrentDictionary<(Shape, DType), Exception?> _shapes = new();
+    private readonly int _kernelThreads;
+    private volatile bool _completed;
+
+    /// <summary>A pipeline serving <paramref name="model"/> (in evaluation mode).</summary>
+    /// <param name="model">The model; one forward pass per batch of requests.</param>
+    /// <param name="options">Batch limits, queue bound and parallelism; null for the defaults.</param>
+    public InferencePipeline(Layer model, InferenceOptions? options = null)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _options = options ?? new InferenceOptions();
+        _options.Validate();
+        _kernelThreads = Math.Max(1, ThreadBudget.MaxThreads / _options.Parallelism);
+        _queue = new BufferBlock<Request>(new DataflowBlockOptions { BoundedCapacity = _options.QueueCapacity });
+        _executor = new ActionBlock<Request[]>(Execute, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Parallelism, BoundedCapacity = _options.Parallelism });
+        _ = GatherAsync();
+    }
+
+    /// <summary>Completes once every request taken before <see cref="Complete"/> has its outcome.</summary>
+    public Task Completion => _executor.Completion;
+
+    /// <summary>
+    /// The model's output for <paramref name="input"/> (one input without its batch axis), computed in a batch with
+    /// other requests and bitwise equal to computing it alone. A wrong shape fails here, with the layer's message.
+    /// </summary>
+    /// <param name="input">The input, e.g. [784] for one image of an MLP.</param>
+    /// <param name="cancellation">Cancels the request; it leaves its forming batch at once.</param>
+    public Task<Tensor> InferAsync(Tensor input, CancellationToken cancellation = default) => Submit(input, null, cancellation);
+
+    /// <summary>As <see cref="InferAsync(Tensor, CancellationToken)"/>, failing with <see cref="TimeoutException"/> if the result is not ready within <paramref name="deadline"/>.</summary>
+    /// <param name="input">The input, e.g. [784] for one image of an MLP.</param>
+    /// <param name="deadline">How long the caller will wait for the result.</param>
+    /// <param name="cancellation">Cancels the request; it leaves its forming batch at once.</param>
+    public Task<Tensor> InferAsync(Tensor input, TimeSpan deadline, CancellationToken cancellation = default) => Submit(input, deadline, cancellation);
+
+    private Task<Tensor> Submit(Tensor input, TimeSpan? deadline, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (cancellation.IsCancellationRequested)
+            return Task.FromCanceled<Tensor>(cancellation);
+        if (CheckShape(input) is { } invalid)
+            return Task.FromException<Tensor>(invalid);
+        var request = new Request(input, deadline, cancellation);
+        if (!_queue.Post(request))
+        {
+            InferenceMeters.Rejections.Add(1);
+            request.Fail(new InferenceRejectedException(_completed
+                ? "The inference pipeline has completed and takes no more requests."
+                : $"The inference pipeline's queue is full ({_options.QueueCapacity} requests); retry later or raise InferenceOptions.QueueCapacity."));
+        }
+        return request.Result;
+    }
+
+    /// <summary>
+    /// A block that takes inputs and gives their outputs in the same order, through this pipeline: link sources to it
+    /// and it to targets. Like a <see cref="TransformBlock{TInput, TOutput}"/>, it faults with the first request's
+    /// exception, and gives no output after the failed one. It waits (rather than rejecting) when its own buffer is full.
+    /// </summary>
+    public IPropagatorBlock<Tensor, Tensor> AsBlock()
+    {
+        var bound = Math.Max(1, _options.QueueCapacity / 2);
+        var submit = new TransformBlock<Tensor, Task<Tensor>>(x => InferAsync(x), new ExecutionDataflowBlockOptions { BoundedCapacity = bound });
+        // One at a time and in order: a failed request faults the block before any later result is offered.
+        var results = new TransformBlock<Task<Tensor>, Tensor>(request => request, new ExecutionDataflowBlockOptions { BoundedCapacity = bound, EnsureOrdered = true });
+        submit.LinkTo(results, new DataflowLinkOptions { PropagateCompletion = true });
+        return DataflowBlock.Encapsulate(submit, results);
+    }
+
+    /// <summary>Takes no more requests; those already queued are still served.</summary>
+    public void Complete()
+    {
+        _completed = true;
+        _queue.Complete();
+    }
+
+    /// <summary>Completes the pipeline and waits for the queued requests' outcomes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Complete();
+        await Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>Null when the model takes a batch of this shape, else the exception it throws (checked once per shape).</summary>
+    private Exception? CheckShape(Tensor input) => _shapes.GetOrAdd((input.Shape, input.DType), key =>
+    {
+        try
+        {
+            _model.Forward(Tensor.Zeros(new Shape([1, .. key.Item1.Dims]), key.Item2));
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return e;
+        }
+    });
+
+    /// <summary>
+    /// Gathers batches: the first live request, then whatever arrives until the batch is full or the first request has
+    /// waited <see cref="InferenceOptions.MaxDelay"/>. A request of another shape starts the next batch. Requests that
+    /// were canceled or timed out while queued are passed over, so they hold no place.
+    /// </summary>
+    private async Task GatherAsync()
+    {
+        Request? carried = null;
+        while ((carried ?? await NextLiveAsync().ConfigureAwait(false)) is { } first)
+        {
+            carried = null;
+            var batch = new List<Request> { first };
+            var flushAt = first.Arrived + (long)(_options.MaxDelay.TotalSeconds * Stopwatch.Frequency);
+            while (batch.Count < _options.MaxBatchSize)
+            {
+                if (_queue.TryReceive(out var next))
+                {
+                    if (!next.TryTake())
+                        continue;
+                    if (next.Input.Shape != first.Input.Shape || next.Input.DType != first.Input.DType)
+                    {
+                        carried = next;
+                        break;
+                    }
+                    batch.Add(next);
+                    continue;
+                }
+                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), flushAt);
+                if (remaining <= TimeSpan.Zero || !await ArrivesWithinAsync(remaining).ConfigureAwait(false))
+                    break;
+            }
+            await _executor.SendAsync([.. batch]).ConfigureAwait(false);
+        }
+        _executor.Complete();
+    }
+
+    /// <summary>The next request still waiting for a batch, or null once the queue is completed and empty.</summary>
+    private async Task<Request?> NextLiveAsync()
+    {
+        while (await _queue.OutputAvailableAsync().ConfigureAwait(false))
+        {
+            if (_queue.TryReceive(out var request) && request.TryTake())
+                return request;
+        }
+        return null;
+    }
+
+    /// <summary>Whether a request arrives within <paramref name="time"/> (false also when the queue completes).</summary>
+    private async Task<bool> ArrivesWithinAsync(TimeSpan time)
+    {
+        var available = _queue.OutputAvailableAsync();
+        return await Task.WhenAny(available, Task.Delay(time)).ConfigureAwait(false) == available && await available.ConfigureAwait(false);
+    }
+
+    /// <summary>One forward pass for a batch's live requests; the model's failure is each of their outcomes.</summary>
+    private void Execute(Request[] batch)
+    {
+        // Deadlines are also checked here, not only by their timers: a busy thread pool can run a timer late.
+        var live = batch.Where(r => !r.Result.IsCompleted && !r.ExpireIfLate()).ToArray();
+        if (live.Length == 0)
+            return;
+        var started = Stopwatch.GetTimestamp();
+        foreach (var request in live)
+            InferenceMeters.QueueWait.Record(Stopwatch.GetElapsedTime(request.Arrived, started).TotalMilliseconds);
+        InferenceMeters.BatchSize.Record(live.Length);
+        using var budget = ThreadBudget.Limit(_kernelThreads);
+        try
+        {
+            var input = live.Length == 1 ? live[0].Input.Reshape(new Shape([1, .. live[0].Input.Shape.Dims])) : Tensor.Stack([.. live.Select(r => r.Input)]);
+            var output = _model.Forward(input);
+            for (var i = 0; i < live.Length; i++)
+                live[i].Succeed(output[i]);
+        }
+        catch (Exception e)
+        {
+            foreach (var request in live)
+                request.Fail(e);
+        }
+        InferenceMeters.Execution.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>One request: its input, its one outcome, and whether a batch has taken it (then cancellation only ends the caller's wait).</summary>
+    private sealed class Request : IDisposable
+    {
+        private const int Waiting = 0;
+        private const int Taken = 1;
+        private const int Dead = 2;
+
+        private readonly TaskCompletionSource<Tensor> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CancellationTokenRegistration _cancellation;
+        private readonly Timer? _deadline;
+        private int _state;
+
+        private readonly long _due;
+
+        public Request(Tensor input, TimeSpan? deadline, CancellationToken cancellation)
+        {
+            Input = input;
+            Arrived = Stopwatch.GetTimestamp();
+            _due = deadline is { } due ? Arrived + (long)(due.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+            if (cancellation.CanBeCanceled)
+                _cancellation = cancellation.UnsafeRegister(static (state, token) => ((Request)state!).Cancel(token), this);
+            if (deadline is { } limit)
+                _deadline = new Timer(static state => ((Request)state!).Expire(), this, limit, Timeout.InfiniteTimeSpan);
+        }
+
+        public Tensor Input { get; }
+
+        public long Arrived { get; }
+
+        public Task<Tensor> Result => _outcome.Task;
+
+        /// <summary>Claims the request for a batch; false when it was canceled or timed out while queued.</summary>
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Waiting) == Waiting;
+
+        public void Succeed(Tensor output)
+        {
+            if (ExpireIfLate())
+                return;
+            _outcome.TrySetResult(output);
+            Dispose();
+        }
+
+        /// <summary>Fails the request with its timeout if its deadline has passed; true if it has.</summary>
+        public bool ExpireIfLate()
+        {
+            if (Stopwatch.GetTimestamp() < _due)
+                return false;
+            Expire();
+            return true;
+        }
+
+        public void Fail(Exception error)
+        {
+            _outcome.TrySetException(error);
+            Dispose();
+        }
+
+        /// <summary>Drops the cancellation registration and the deadline's timer once the outcome is set.</summary>
+        public void Dispose()
+        {
+            _cancellation.Unregister();
+            _deadline?.Dispose();
+        }
+
+        private void Cancel(CancellationToken token)
+        {
+            Interlocked.CompareExchange(ref _state, Dead, Waiting);
+            if (_outcome.TrySetCanceled(token))
+                InferenceMeters.Cancellations.Add(1);
+            Dispose();
+        }
+
+        private void Expire()
+        {
+            Interlocked.CompareExchange(ref _state, Dead, Waiting);
+            if (_outcome.TrySetException(new TimeoutException($"The inference request passed its deadline before its result was ready (it waited {Stopwatch.GetElapsedTime(Arrived).TotalMilliseconds:F1} ms).")))
+                InferenceMeters.Cancellations.Add(1);
+            Dispose();
+        }
+    }
+}
