@@ -20,7 +20,8 @@ namespace Pipelines.Dataflow;
 /// deadline); <see cref="InferenceRejectedException"/> (queue full, or the pipeline completed); or the model's own
 /// exception, for the requests of the batch it failed (later batches are served as usual). A request canceled while
 /// its batch forms leaves the batch at once and never holds a place in it. While the pipeline keeps up, a request waits
-/// at most <see cref="InferenceOptions.MaxDelay"/> plus one batch's execution.
+/// at most <see cref="InferenceOptions.MaxDelay"/> (rounded up to the millisecond, the granularity of .NET's timed
+/// waits) plus one batch's execution, apart from pauses of the process (garbage collections, the scheduler).
 /// </remarks>
 public sealed class InferencePipeline : IAsyncDisposable
 {
@@ -43,7 +44,9 @@ public sealed class InferencePipeline : IAsyncDisposable
         _kernelThreads = Math.Max(1, ThreadBudget.MaxThreads / _options.Parallelism);
         _queue = new BufferBlock<Request>(new DataflowBlockOptions { BoundedCapacity = _options.QueueCapacity });
         _executor = new ActionBlock<Request[]>(Execute, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Parallelism, BoundedCapacity = _options.Parallelism });
-        _ = GatherAsync();
+        // The gatherer is one dedicated thread blocking in an OS timed wait on the queue, which wakes when a request
+        // arrives or the delay ends (a timer-queue delay can run late on a busy thread pool).
+        _ = Task.Factory.StartNew(Gather, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Completes once every request taken before <see cref="Complete"/> has its outcome.</summary>
@@ -129,10 +132,10 @@ public sealed class InferencePipeline : IAsyncDisposable
     /// waited <see cref="InferenceOptions.MaxDelay"/>. A request of another shape starts the next batch. Requests that
     /// were canceled or timed out while queued are passed over, so they hold no place.
     /// </summary>
-    private async Task GatherAsync()
+    private void Gather()
     {
         Request? carried = null;
-        while ((carried ?? await NextLiveAsync().ConfigureAwait(false)) is { } first)
+        while ((carried ?? NextLive()) is { } first)
         {
             carried = null;
             var batch = new List<Request> { first };
@@ -152,18 +155,18 @@ public sealed class InferencePipeline : IAsyncDisposable
                     continue;
                 }
                 var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), flushAt);
-                if (remaining <= TimeSpan.Zero || !await ArrivesWithinAsync(remaining).ConfigureAwait(false))
+                if (remaining <= TimeSpan.Zero || !ArrivesWithin(remaining))
                     break;
             }
-            await _executor.SendAsync([.. batch]).ConfigureAwait(false);
+            _executor.SendAsync([.. batch]).GetAwaiter().GetResult();
         }
         _executor.Complete();
     }
 
     /// <summary>The next request still waiting for a batch, or null once the queue is completed and empty.</summary>
-    private async Task<Request?> NextLiveAsync()
+    private Request? NextLive()
     {
-        while (await _queue.OutputAvailableAsync().ConfigureAwait(false))
+        while (_queue.OutputAvailableAsync().GetAwaiter().GetResult())
         {
             if (_queue.TryReceive(out var request) && request.TryTake())
                 return request;
@@ -171,11 +174,15 @@ public sealed class InferencePipeline : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Whether a request arrives within <paramref name="time"/> (false also when the queue completes).</summary>
-    private async Task<bool> ArrivesWithinAsync(TimeSpan time)
+    /// <summary>
+    /// Whether a request arrives within <paramref name="time"/> (false also when the queue completes). .NET's timed
+    /// waits count whole milliseconds, so the wait is rounded up (a batch never runs before its delay, and at most a
+    /// millisecond after it) rather than spinning through the last fraction.
+    /// </summary>
+    private bool ArrivesWithin(TimeSpan time)
     {
         var available = _queue.OutputAvailableAsync();
-        return await Task.WhenAny(available, Task.Delay(time)).ConfigureAwait(false) == available && await available.ConfigureAwait(false);
+        return available.Wait((int)Math.Ceiling(time.TotalMilliseconds)) && available.Result;
     }
 
     /// <summary>One forward pass for a batch's live requests; the model's failure is each of their outcomes.</summary>

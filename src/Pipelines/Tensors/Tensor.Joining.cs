@@ -40,8 +40,23 @@ public sealed partial class Tensor
             if (t.Shape != first.Shape || t.DType != first.DType)
                 throw new ArgumentException($"Stack needs tensors of one shape and dtype but got {first.Shape} ({first.DType.Name()}) and {t.Shape} ({t.DType.Name()}).", nameof(tensors));
         }
-        var raised = new Shape([1, .. first.Shape.Dims]);
-        return Concat([.. tensors.Select(t => t.Reshape(raised))], 0);
+        var shape = new Shape([tensors.Count, .. first.Shape.Dims]);
+        return first.DType switch
+        {
+            DType.Float32 => StackOf<float>(tensors, shape),
+            DType.Float64 => StackOf<double>(tensors, shape),
+            _ => StackOf<long>(tensors, shape),
+        };
+    }
+
+    private static Tensor StackOf<T>(IReadOnlyList<Tensor> tensors, Shape shape)
+        where T : unmanaged
+    {
+        var each = tensors[0].Count;
+        var data = GC.AllocateUninitializedArray<T>(shape.ElementCount);
+        for (var i = 0; i < tensors.Count; i++)
+            tensors[i].Span<T>().CopyTo(data.AsSpan(i * each, each));
+        return Own(data, shape);
     }
 
     /// <summary>The <paramref name="length"/> entries from <paramref name="start"/> along <paramref name="axis"/>, like <c>torch.narrow</c>; a copy.</summary>

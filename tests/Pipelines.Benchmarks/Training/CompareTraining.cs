@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime;
 using System.Text.Json.Nodes;
+using Pipelines.Benchmarks.Serving;
 using Pipelines.Kernels;
 
 namespace Pipelines.Benchmarks.Training;
@@ -57,6 +58,9 @@ internal static class CompareTraining
                 }
             }
         }
+        var serving = named.Count == 0 || named.Any(n => n.Contains("serve", StringComparison.Ordinal))
+            ? threadCounts.ToDictionary(t => t, t => WithThreads(t, () => (Throughput: ServingBenchmark.Throughput(), Latency: Rates.Select(r => (Rate: r, Percentiles: ServingBenchmark.Latency(r))).ToList())))
+            : [];
         Console.WriteLine($"{"case",-22} {"thr",3} {"ours µs",10} {"ref µs",10} {"ratio",6} {"alloc KB/step",13} {"gen2/1000",9}");
         var rows = new List<JsonObject>();
         foreach (var threads in threadCounts)
@@ -69,17 +73,34 @@ internal static class CompareTraining
                     row["accuracy"] = Math.Round(accuracy[threads], 4);
                 rows.Add(row);
             }
+            if (serving.TryGetValue(threads, out var serve))
+            {
+                rows.Add(Row("serve_throughput", threads, serve.Throughput.Pipeline, serve.Throughput.OneAtATime, double.NaN, double.NaN));
+                foreach (var (rate, (p50, p99, contract)) in serve.Latency)
+                {
+                    var row = Row($"serve_poisson_{rate / 1000:0}k_p99", threads, p99, contract, double.NaN, double.NaN);
+                    (row["p50_us"], row["p99_us"], row["contract_us"], row["requests_per_second"]) = (Math.Round(p50, 1), Math.Round(p99, 1), Math.Round(contract, 1), rate);
+                    rows.Add(row);
+                }
+            }
         }
         Console.WriteLine();
         Console.WriteLine("ours: Gradients.ValueAndGrad + optimizer.Step, as the README's loop; ref: zero_grad, forward, loss, backward,");
         Console.WriteLine("      step. digits_train: the whole 100-epoch recipe, µs in total. ratio = ref_us / ours_us.");
         Console.WriteLine("digits_graph_wN: the recipe through the dataflow trainer with N gradient workers (ours) against the plain");
         Console.WriteLine("      loop of digits_train in the same round (ref), so ratio = plain loop time / graph time.");
+        Console.WriteLine("serve_throughput: µs per example through the inference pipeline (ours) against one-at-a-time forward calls");
+        Console.WriteLine("      (ref). serve_poisson_Nk_p99: the 99th-percentile latency at N thousand requests/s arriving as a Poisson");
+        Console.WriteLine("      process (ours) against the contract, the batch delay plus one full batch's forward pass (ref); ratio ≥ 1");
+        Console.WriteLine("      means the contract held. Their JSON rows add p50_us, p99_us and contract_us.");
         Console.WriteLine();
         foreach (var row in rows)
             Console.WriteLine(row.ToJsonString(PythonReference.Printing));
         return 0;
     }
+
+    /// <summary>Poisson arrival rates for the latency rows, requests per second.</summary>
+    private static readonly double[] Rates = [2_000, 10_000, 30_000];
 
     private static string GraphCase(int workers) => $"digits_graph_w{workers}";
 

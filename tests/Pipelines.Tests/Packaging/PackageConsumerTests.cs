@@ -67,6 +67,7 @@ public sealed partial class PackageConsumerTests
             Assert.Contains("reloaded outputs identical: True", output, StringComparison.Ordinal);
             Assert.Matches(@"step 2: loss \d+\.\d{4}", output);
             Assert.Matches(@"epoch \d+: accuracy \d+\.\d %", output);
+            Assert.Contains("served 450; bitwise as alone: True", output, StringComparison.Ordinal);
             // The package supplies the GC setting a training loop needs (buildTransitive/Pipelines.targets).
             var runtimeConfig = File.ReadAllText(Directory.GetFiles(Path.Combine(app, "bin"), "Consumer.runtimeconfig.json", SearchOption.AllDirectories).Single());
             Assert.Contains("\"System.GC.LOHThreshold\": 67108864", runtimeConfig, StringComparison.Ordinal);
@@ -87,7 +88,7 @@ public sealed partial class PackageConsumerTests
     {
         var readme = File.ReadAllText(Path.Combine(SourceTree.Root, "README.md"));
         var blocks = CSharpBlock().Matches(readme).Select(m => m.Groups[1].Value.Split('\n')).ToList();
-        Assert.True(blocks.Count >= 2, "The README lost its tour or its training-graph block.");
+        Assert.True(blocks.Count >= 3, "The README lost its tour, its training-graph block or its serving block.");
         var usings = blocks.SelectMany(lines => lines.Where(IsUsing)).Distinct();
         var statements = blocks.SelectMany(lines => lines.Where(line => !IsUsing(line)));
         return string.Join('\n', usings.Concat(statements));
