@@ -81,6 +81,53 @@ public sealed partial class PackageConsumerTests
     }
 
     /// <summary>
+    /// The worked example of the testing kit, as a user runs it: a layer of their own in a class library and its laws in
+    /// a test project, both referencing the packed Pipelines and Pipelines.Testing from a local folder; every law passes.
+    /// </summary>
+    [Fact]
+    public void A_users_own_layer_passes_the_testing_kits_laws_through_the_packages()
+    {
+        var work = Directory.CreateTempSubdirectory("pipelines-kit-");
+        var version = $"0.1.0-kit.{Guid.NewGuid():N}";
+        var caches = new[] { "pipelines", "pipelines.testing" }.Select(id => Path.Combine(GlobalPackages(), id, version)).ToList();
+        try
+        {
+            var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+            foreach (var project in new[] { Path.Combine(SourceTree.Library, "Pipelines.csproj"), Path.Combine(SourceTree.Root, "src", "Pipelines.Testing", "Pipelines.Testing.csproj") })
+                Run("dotnet", ["pack", project, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], work.FullName);
+            var example = Path.Combine(work.FullName, "UserLayer");
+            CopyDirectory(Path.Combine(SourceTree.Root, "examples", "UserLayer"), example);
+            File.WriteAllText(Path.Combine(example, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="local" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            var output = Run("dotnet", ["test", Path.Combine(example, "GatedLinearUnit.Tests"), $"-p:PipelinesVersion={version}"], example);
+            Assert.Matches(@"Passed!\s+- Failed:\s+0, Passed:\s+8", output);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+            foreach (var cache in caches.Where(Directory.Exists))
+                Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string source, string destination)
+    {
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+        {
+            var target = Path.Combine(destination, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    /// <summary>
     /// Every C# block of the README pasted into one program, as a user pastes them one after another: their using
     /// directives first (a program's must come before its statements), then their statements in order.
     /// </summary>
