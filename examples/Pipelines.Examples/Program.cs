@@ -5,6 +5,13 @@ using Pipelines.Examples.Commands;
 var commands = new (string Name, string Description, Func<CommandLine, Task<int>> Run)[]
 {
     ("digits", DigitsCommand.Description, DigitsCommand.Run),
+    ("binary", BinaryCommand.Description, BinaryCommand.Run),
+    ("regression", RegressionCommand.Description, RegressionCommand.Run),
+    ("multilabel", MultilabelCommand.Description, MultilabelCommand.Run),
+    ("autoencoder", AutoencoderCommand.Description, AutoencoderCommand.Run),
+    ("vae", VaeCommand.Description, VaeCommand.Run),
+    ("gan", GanCommand.Description, GanCommand.Run),
+    ("serve", ServeCommand.Description, ServeCommand.Run),
 };
 var name = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "digits";
 if (args.Contains("--help") || commands.All(c => c.Name != name))

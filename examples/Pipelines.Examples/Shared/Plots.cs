@@ -56,7 +56,7 @@ public static class Plots
         map.Colormap = new ScottPlot.Colormaps.Grayscale();
         plot.Axes.Frameless();
         plot.Title(title);
-        plot.SavePng(path, columns * 60, (rows * 60) + 40);
+        plot.SavePng(path, Math.Max(columns * 60, 720), (rows * 60) + 40);
         return path;
     }
 
