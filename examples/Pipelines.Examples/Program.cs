@@ -11,6 +11,8 @@ var commands = new (string Name, string Description, Func<CommandLine, Task<int>
     ("autoencoder", AutoencoderCommand.Description, AutoencoderCommand.Run),
     ("vae", VaeCommand.Description, VaeCommand.Run),
     ("gan", GanCommand.Description, GanCommand.Run),
+    ("gradients", GradientsCommand.Description, GradientsCommand.Run),
+    ("inspect", InspectCommand.Description, InspectCommand.Run),
     ("serve", ServeCommand.Description, ServeCommand.Run),
 };
 var name = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "digits";
