@@ -5,12 +5,15 @@ using Pipelines.Examples.Commands;
 var commands = new (string Name, string Description, Func<CommandLine, Task<int>> Run)[]
 {
     ("digits", DigitsCommand.Description, DigitsCommand.Run),
+    ("fashion", FashionCommand.Description, FashionCommand.Run),
     ("binary", BinaryCommand.Description, BinaryCommand.Run),
     ("regression", RegressionCommand.Description, RegressionCommand.Run),
     ("multilabel", MultilabelCommand.Description, MultilabelCommand.Run),
     ("autoencoder", AutoencoderCommand.Description, AutoencoderCommand.Run),
     ("vae", VaeCommand.Description, VaeCommand.Run),
     ("gan", GanCommand.Description, GanCommand.Run),
+    ("projection", ProjectionCommand.Description, ProjectionCommand.Run),
+    ("lowrank", LowRankCommand.Description, LowRankCommand.Run),
     ("gradients", GradientsCommand.Description, GradientsCommand.Run),
     ("inspect", InspectCommand.Description, InspectCommand.Run),
     ("serve", ServeCommand.Description, ServeCommand.Run),
