@@ -12,11 +12,13 @@ var commands = new (string Name, string Description, Func<CommandLine, Task<int>
     ("autoencoder", AutoencoderCommand.Description, AutoencoderCommand.Run),
     ("vae", VaeCommand.Description, VaeCommand.Run),
     ("gan", GanCommand.Description, GanCommand.Run),
+    ("transformer", TransformerCommand.Description, TransformerCommand.Run),
     ("projection", ProjectionCommand.Description, ProjectionCommand.Run),
     ("lowrank", LowRankCommand.Description, LowRankCommand.Run),
     ("gradients", GradientsCommand.Description, GradientsCommand.Run),
     ("inspect", InspectCommand.Description, InspectCommand.Run),
     ("serve", ServeCommand.Description, ServeCommand.Run),
+    ("bench", BenchCommand.Description, BenchCommand.Run),
 };
 var name = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "digits";
 if (args.Contains("--help") || commands.All(c => c.Name != name))
