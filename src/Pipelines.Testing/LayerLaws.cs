@@ -26,10 +26,12 @@ public static class LayerLaws
     /// <param name="layer">The layer.</param>
     /// <param name="example">One example's shape.</param>
     /// <param name="tolerance">The largest |numeric − analytic| / (1 + |numeric|) that passes.</param>
-    public static Property Gradients(Layer layer, Shape example, double tolerance = 1e-5)
+    /// <param name="minLeadingRank">The least number of leading (batch) axes an input has.</param>
+    /// <param name="maxLeadingRank">The most leading axes (1 for a layer that takes exactly [N, ...example]).</param>
+    public static Property Gradients(Layer layer, Shape example, double tolerance = 1e-5, int minLeadingRank = 0, int maxLeadingRank = 3)
     {
         var wide = Wide(layer);
-        return Prop.ForAll(Generate.Inputs(example, maxElements: 64), input =>
+        return Prop.ForAll(Generate.Inputs(example, minLeadingRank: minLeadingRank, maxLeadingRank: maxLeadingRank, maxElements: 64), input =>
         {
             var report = GradCheck.Layer(wide, input.Tensor, Training, tolerance: tolerance);
             return report.Passed.Label($"{nameof(Gradients)}: backward against float64 central differences, {input}: {report}");
@@ -39,10 +41,12 @@ public static class LayerLaws
     /// <summary>Backward is linear in the output gradient: B(a·u + b·v) = a·B(u) + b·B(v), input and parameters alike.</summary>
     /// <param name="layer">The layer.</param>
     /// <param name="example">One example's shape.</param>
-    public static Property BackwardIsLinear(Layer layer, Shape example)
+    /// <param name="minLeadingRank">The least number of leading (batch) axes an input has.</param>
+    /// <param name="maxLeadingRank">The most leading axes (1 for a layer that takes exactly [N, ...example]).</param>
+    public static Property BackwardIsLinear(Layer layer, Shape example, int minLeadingRank = 0, int maxLeadingRank = 3)
     {
         var wide = Wide(layer);
-        return Prop.ForAll(Generate.Inputs(example), input =>
+        return Prop.ForAll(Generate.Inputs(example, minLeadingRank: minLeadingRank, maxLeadingRank: maxLeadingRank), input =>
             CheckBackwardIsLinear(wide, input.Tensor) is { } failure ? false.Label($"{failure}, {input}") : true.Label(nameof(BackwardIsLinear)));
     }
 
@@ -64,10 +68,12 @@ public static class LayerLaws
     /// <summary>The adjoint identity ⟨dy, J·v⟩ = ⟨Jᵀ·dy, v⟩, with J·v by a central difference along a random v.</summary>
     /// <param name="layer">The layer.</param>
     /// <param name="example">One example's shape.</param>
-    public static Property Adjoint(Layer layer, Shape example)
+    /// <param name="minLeadingRank">The least number of leading (batch) axes an input has.</param>
+    /// <param name="maxLeadingRank">The most leading axes (1 for a layer that takes exactly [N, ...example]).</param>
+    public static Property Adjoint(Layer layer, Shape example, int minLeadingRank = 0, int maxLeadingRank = 3)
     {
         var wide = Wide(layer);
-        return Prop.ForAll(Generate.Inputs(example), input =>
+        return Prop.ForAll(Generate.Inputs(example, minLeadingRank: minLeadingRank, maxLeadingRank: maxLeadingRank), input =>
             CheckAdjoint(wide, input.Tensor, Random(3, input.Shape)) is { } failure ? false.Label($"{failure}, {input}") : true.Label(nameof(Adjoint)));
     }
 

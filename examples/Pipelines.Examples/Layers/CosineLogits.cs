@@ -24,7 +24,7 @@ public sealed record CosineLogits(Layer ImageTower, Layer LabelTower, int Classe
     protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
         var images = ImageTower.Forward(x, context.Child("image"));
-        var labels = LabelTower.Forward(Codes(Classes), context.Child("label"));
+        var labels = LabelTower.Forward(Codes(Classes).To(x.DType), context.Child("label"));
         var (a, aNorm) = Normalize(images.Output);
         var (b, bNorm) = Normalize(labels.Output);
         var logits = Products.MatMul(a, b.Transpose()) * Scale;

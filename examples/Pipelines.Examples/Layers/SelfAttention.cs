@@ -73,8 +73,9 @@ public sealed record SelfAttention(Linear Query, Linear Key, Linear Value, Linea
     private static Tensor Head(Tensor x, int b, int h, int width) => x[b].Narrow(-1, h * width, width);
 
     /// <summary>The heads of every batch row side by side again: [batch, sequence, model].</summary>
-    private Tensor Merge(Tensor[] heads, int batch, int length, int model, int width) =>
-        Tensor.Stack([.. Enumerable.Range(0, batch).Select(b => Tensor.Concat([.. Enumerable.Range(0, Heads).Select(h => heads[(b * Heads) + h])], -1))]).Reshape(batch, length, model);
+    private Tensor Merge(Tensor[] heads, int batch, int length, int model, int width) => batch == 0
+        ? Tensor.Zeros(new Shape(0, length, model), heads.FirstOrDefault()?.DType ?? Query.Weight.DType)
+        : Tensor.Stack([.. Enumerable.Range(0, batch).Select(b => Tensor.Concat([.. Enumerable.Range(0, Heads).Select(h => heads[(b * Heads) + h])], -1))]).Reshape(batch, length, model);
 
     private sealed record AttentionTrace(Traced Q, Traced K, Traced V, Trace Output, Tensor[] Weights, double Scale) : Trace;
 }
