@@ -106,11 +106,7 @@ public static class DigitsCommand
         return (double)predictions.Where((p, i) => p == targets[i]).Count() / targets.Length;
     }
 
-    private static int[] Predict(Layer model, Tensor x)
-    {
-        var logits = model.Forward(x);
-        return [.. Enumerable.Range(0, x.Shape[0]).Select(i => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits[i].AsSpan<float>()))];
-    }
+    private static long[] Predict(Layer model, Tensor x) => model.Forward(x).ArgMax().ToInt64Array();
 
     private static IEnumerable<IReadOnlyList<string>> Confusion(Layer model, Tensor x, Tensor labels)
     {

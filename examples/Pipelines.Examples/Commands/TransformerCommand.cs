@@ -68,9 +68,8 @@ public static class TransformerCommand
 
     private static double TokenAccuracy(Layer model, Tensor x, Tensor y)
     {
-        var scores = model.Forward(x).Reshape(-1, 10);
-        var targets = y.ToInt64Array();
-        return Enumerable.Range(0, targets.Length).Count(i => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(scores[i].AsSpan<float>()) == targets[i]) / (double)targets.Length;
+        var (predictions, targets) = (model.Forward(x).ArgMax().ToInt64Array(), y.ToInt64Array());
+        return predictions.Where((p, i) => p == targets[i]).Count() / (double)targets.Length;
     }
 
     /// <summary>Prints each layer's output shape on a batch of two sequences, through a forward tap.</summary>

@@ -16,6 +16,31 @@ public sealed class TensorTests
         Assert.Equal(1f, t.AsSpan<float>()[0]);
     }
 
+    /// <summary>Values PyTorch 1.13 printed for <c>torch.argmax</c> on the same tensors.</summary>
+    [Fact]
+    public void ArgMax_takes_the_first_maximum_and_the_first_NaN_as_PyTorch_does()
+    {
+        var x = Tensor.FromArray(new float[] { 1, 7, 7, -1, float.NaN, 3, float.NaN, 2, -0f, 0f, 5, 5 }, 2, 2, 3);
+        Assert.Equal(new long[] { 1, 1, 0, 1 }, x.ArgMax().ToInt64Array());
+        Assert.Equal(new Shape(2, 2), x.ArgMax().Shape);
+        Assert.Equal(new long[] { 0, 1, 0, 0, 1, 1 }, x.ArgMax(axis: 1).ToInt64Array());
+        Assert.Equal(new long[] { 1, 0, 0, 1, 0, 1 }, x.ArgMax(axis: 0).ToInt64Array());
+        Assert.Equal(0L, Tensor.FromArray(new float[] { -0f, 0f }, 2).ArgMax().ToInt64Array()[0]);
+        Assert.Equal(new Shape(2, 1, 3), x.ArgMax(axis: 1, keepDim: true).Shape);
+        Assert.Equal(DType.Int64, x.To(DType.Float64).ArgMax().DType);
+        Assert.Equal(x.ArgMax().ToInt64Array(), x.To(DType.Float64).ArgMax().ToInt64Array());
+        Assert.Equal(Shape.Scalar, Tensor.FromArray(new float[] { 2, 9, 4 }, 3).ArgMax().Shape);
+        Assert.Equal(new Shape(0), Tensor.Zeros(new Shape(0, 4)).ArgMax().Shape);
+    }
+
+    [Fact]
+    public void ArgMax_over_an_empty_axis_or_of_integers_is_an_error()
+    {
+        var empty = Assert.Throws<ArgumentException>(() => Tensor.Zeros(new Shape(3, 0)).ArgMax());
+        Assert.Contains("[3, 0]", empty.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => Tensor.FromArray(new long[] { 1, 2 }, 2).ArgMax());
+    }
+
     [Fact]
     public void Factories_fill_as_PyTorch_does()
     {
