@@ -34,9 +34,9 @@ public static class Idx
         var shape = new Shape(dims);
         return target switch
         {
-            DType.Float32 => Tensor.FromSpan(ReadValues<float>(input, (int)count, size, type, path), shape),
-            DType.Float64 => Tensor.FromSpan(ReadValues<double>(input, (int)count, size, type, path), shape),
-            _ => Tensor.FromSpan(ReadValues<long>(input, (int)count, size, type, path), shape),
+            DType.Float32 => Tensor.Own(ReadValues<float>(input, (int)count, size, type, path), shape),
+            DType.Float64 => Tensor.Own(ReadValues<double>(input, (int)count, size, type, path), shape),
+            _ => Tensor.Own(ReadValues<long>(input, (int)count, size, type, path), shape),
         };
     }
 
@@ -98,7 +98,10 @@ public static class Idx
             chunks.Add(chunk);
         }
         // Only now, with every value read, is the whole tensor allocated: a header cannot make us allocate data it does not have.
-        return [.. chunks.SelectMany(c => c)];
+        var values = GC.AllocateUninitializedArray<T>(count);
+        for (var c = 0; c < chunks.Count; c++)
+            chunks[c].CopyTo(values, c * perChunk);
+        return values;
     }
 
     private static T Convert<T>(ReadOnlySpan<byte> bytes, byte type, long index, string path)
