@@ -10,7 +10,7 @@ namespace Pipelines.Tests.Packaging;
 /// <summary>
 /// The library as a user gets it: packed, referenced from a local folder by a separate console app (not a project
 /// reference) whose code is the README's C# blocks plus ordinary LINQ that LanguageExt's global extensions used to
-/// break, built with warnings as errors and run; the GC setting the package supplies reaches the app's runtime config.
+/// break, built with warnings as errors and run; the GC settings the package supplies reach the app's runtime config.
 /// </summary>
 public sealed partial class PackageConsumerTests
 {
@@ -68,9 +68,10 @@ public sealed partial class PackageConsumerTests
             Assert.Matches(@"step 2: loss \d+\.\d{4}", output);
             Assert.Matches(@"epoch \d+: accuracy \d+\.\d %", output);
             Assert.Contains("served 450; bitwise as alone: True", output, StringComparison.Ordinal);
-            // The package supplies the GC setting a training loop needs (buildTransitive/Pipelines.targets).
+            // The package supplies the GC settings a training loop needs (buildTransitive/Pipelines.targets).
             var runtimeConfig = File.ReadAllText(Directory.GetFiles(Path.Combine(app, "bin"), "Consumer.runtimeconfig.json", SearchOption.AllDirectories).Single());
             Assert.Contains("\"System.GC.LOHThreshold\": 67108864", runtimeConfig, StringComparison.Ordinal);
+            Assert.Contains("\"System.GC.Concurrent\": false", runtimeConfig, StringComparison.Ordinal);
         }
         finally
         {
