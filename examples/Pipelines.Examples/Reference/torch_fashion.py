@@ -1,10 +1,13 @@
 """PyTorch's time for the fashion example's recipe, for the figure the example prints.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 torch_fashion.py [threads]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 torch_fashion.py [threads] [data dir]
+
+`fashion --compare` runs it this way after its own training, so both times come from the same run.
 
 784-512-256-10, ReLU, dropout 0.2, AdamW (one-cycle to 2e-3, weight decay 1e-4), label smoothing 0.1, 20 epochs of
 batch 128 over the 60,000 training images (a fresh permutation per epoch), then the test accuracy. Reads the IDX files
-from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist). Prints the training time and the accuracy.
+from the data dir (default /usr/share/datasets/fashion-mnist, where Debian's dataset-fashion-mnist puts them). Prints
+the training time and the accuracy.
 """
 import gzip
 import sys
@@ -26,7 +29,7 @@ def idx(path):
 
 def main():
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
-    root = "/usr/share/datasets/fashion-mnist/"
+    root = (sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist") + "/"
     train_x = torch.from_numpy(idx(root + "train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
     train_y = torch.from_numpy(idx(root + "train-labels-idx1-ubyte.gz").astype(np.int64))
     test_x = torch.from_numpy(idx(root + "t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
