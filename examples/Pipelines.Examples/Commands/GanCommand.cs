@@ -61,7 +61,7 @@ public static class GanCommand
                 output.Line(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3}: discriminator loss {history[^1].D:F3}, generator loss {history[^1].G:F3}"));
         }
         var samples = Plots.ImageGrid(generator.Forward(Tensor.Normal(new Key(44), new Shape(32, Noise))), 8, 8, output.File("gan-samples.png"), "Digits from the generator (32 random inputs)");
-        var curves = Plots.Lines([.. Enumerable.Range(1, epochs).Select(e => e.ToString(CultureInfo.InvariantCulture))], [[.. history.Select(h => h.D)], [.. history.Select(h => h.G)]], ["discriminator", "generator"], output.File("gan-losses.png"), "GAN: losses per epoch", "loss", logScale: false);
+        var curves = Plots.Lines([.. Enumerable.Range(1, epochs).Select(e => e.ToString(CultureInfo.InvariantCulture))], [[.. history.Select(h => h.D)], [.. history.Select(h => h.G)]], ["discriminator", "generator"], output.File("gan-losses.png"), "GAN: losses per epoch", "epoch", "loss", logScale: false);
         output.Line($"Samples: {samples}; losses: {curves}");
         output.Result(string.Create(CultureInfo.InvariantCulture, $"gan: after {epochs} epochs the discriminator's loss is {history[^1].D:F3} and the generator's {history[^1].G:F3}"));
         return Task.FromResult(double.IsFinite(history[^1].G) ? 0 : 1);

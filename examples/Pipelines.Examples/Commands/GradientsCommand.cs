@@ -27,7 +27,7 @@ public static class GradientsCommand
         var sigmoid = Norms(Stack(key => new Sigmoid()), x, y);
         var relu = Norms(Stack(key => new ReLU()), x, y);
         var labels = Enumerable.Range(0, Depth).Select(i => (i + 1).ToString(CultureInfo.InvariantCulture)).ToArray();
-        var plot = Plots.Lines(labels, [sigmoid, relu], ["sigmoid", "ReLU"], output.File("gradient-norms.png"), "Weight-gradient norm per layer of a 10-layer stack", "‖∂L/∂W‖", logScale: true);
+        var plot = Plots.Lines(labels, [sigmoid, relu], ["sigmoid", "ReLU"], output.File("gradient-norms.png"), "Weight-gradient norm per layer of a 10-layer stack", "layer (input side first)", "‖∂L/∂W‖", logScale: true);
         output.Table("Weight-gradient norm per layer (layer 1 is the input side)", ["layer", "sigmoid", "ReLU"], labels.Select((l, i) => (IReadOnlyList<string>)[l, sigmoid[i].ToString("E2", CultureInfo.InvariantCulture), relu[i].ToString("E2", CultureInfo.InvariantCulture)]));
 
         // Exploding: the same stack with every weight three times too large, one step before and after clipping.

@@ -7,7 +7,10 @@ namespace Pipelines.Examples;
 /// <summary>PNG files made with ScottPlot: training curves, image grids, heat maps, histograms and per-layer bars.</summary>
 public static class Plots
 {
-    /// <summary>Training loss and, when evaluated, test loss and accuracy per epoch (accuracy on the right axis).</summary>
+    /// <summary>
+    /// Training loss and, when evaluated more than once, test loss and accuracy per epoch (accuracy on the right axis; a
+    /// single evaluation is no curve, and its value is in the command's output).
+    /// </summary>
     public static string Curves(IReadOnlyList<TrainingReport> reports, string path, string title)
     {
         var plot = new Plot();
@@ -15,7 +18,7 @@ public static class Plots
         var train = plot.Add.Scatter(epochs.Select(e => (double)(e.Epoch + 1)).ToArray(), epochs.Select(e => e.Metrics["loss"]).ToArray());
         train.LegendText = "training loss";
         var evaluations = reports.OfType<EvaluationReport>().ToList();
-        if (evaluations.Count > 0)
+        if (evaluations.Count > 1)
         {
             var test = plot.Add.Scatter(evaluations.Select(e => (double)(e.Epoch + 1)).ToArray(), evaluations.Select(e => e.Metrics["loss"]).ToArray());
             test.LegendText = "test loss";
@@ -30,7 +33,8 @@ public static class Plots
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("loss");
-        plot.ShowLegend();
+        // Losses fall towards the lower right and accuracy rises to the upper right: the middle of the right edge stays clear.
+        plot.ShowLegend(Alignment.MiddleRight);
         plot.SavePng(path, 900, 550);
         return path;
     }
@@ -90,8 +94,11 @@ public static class Plots
         return path;
     }
 
-    /// <summary>One line per series over a shared x axis (e.g. gradient norms per layer, log scale optional).</summary>
-    public static string Lines(string[] labels, double[][] series, string[] seriesNames, string path, string title, string yLabel, bool logScale)
+    /// <summary>
+    /// One line per series over a shared x axis (gradient norms per layer, losses per epoch), log scale optional; up to
+    /// 20 points are labelled one by one, more get the axis's own ticks.
+    /// </summary>
+    public static string Lines(string[] labels, double[][] series, string[] seriesNames, string path, string title, string xLabel, string yLabel, bool logScale)
     {
         var plot = new Plot();
         var xs = Enumerable.Range(1, labels.Length).Select(i => (double)i).ToArray();
@@ -101,11 +108,13 @@ public static class Plots
             var line = plot.Add.Scatter(xs, ys);
             line.LegendText = seriesNames[s];
         }
-        plot.Axes.Bottom.SetTicks(xs, labels);
+        if (labels.Length <= 20)
+            plot.Axes.Bottom.SetTicks(xs, labels);
         plot.Title(title);
-        plot.XLabel("layer (input side first)");
+        plot.XLabel(xLabel);
         plot.YLabel(logScale ? $"log10 {yLabel}" : yLabel);
-        plot.ShowLegend();
+        // Both uses start low on the left (gradient norms near the input, losses in the first epochs).
+        plot.ShowLegend(Alignment.UpperLeft);
         plot.SavePng(path, 900, 550);
         return path;
     }

@@ -56,6 +56,7 @@ public sealed partial class PackageConsumerTests
                 </Project>
                 """);
             File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
+            File.Copy(Path.Combine(SourceTree.Root, "tests", "Pipelines.Tests", "Golden", "mlp.safetensors"), Path.Combine(app, "pytorch_mlp.safetensors"));
             File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeCode() + """
 
                 var matches = new[] { 1, 2 }.Zip(new long[] { 1, 3 }).Count(p => p.First == p.Second);
@@ -68,6 +69,7 @@ public sealed partial class PackageConsumerTests
             Assert.Matches(@"step 2: loss \d+\.\d{4}", output);
             Assert.Matches(@"epoch \d+: accuracy \d+\.\d %", output);
             Assert.Contains("served 450; bitwise as alone: True", output, StringComparison.Ordinal);
+            Assert.Contains("served 450 test digits, 411 right", output, StringComparison.Ordinal);
             // The package supplies the GC settings a training loop needs (buildTransitive/Pipelines.targets).
             var runtimeConfig = File.ReadAllText(Directory.GetFiles(Path.Combine(app, "bin"), "Consumer.runtimeconfig.json", SearchOption.AllDirectories).Single());
             Assert.Contains("\"System.GC.LOHThreshold\": 67108864", runtimeConfig, StringComparison.Ordinal);
