@@ -6,7 +6,10 @@ public sealed record InferenceOptions
     /// <summary>The most requests one forward pass takes.</summary>
     public int MaxBatchSize { get; init; } = 64;
 
-    /// <summary>How long the first request of a forming batch waits for others before the batch runs anyway (to the millisecond, rounded up).</summary>
+    /// <summary>
+    /// How long the first request of a forming batch waits for others before the batch runs anyway (within half a
+    /// millisecond: .NET's timed waits count whole milliseconds).
+    /// </summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>How many requests may wait; one more is rejected with <see cref="InferenceRejectedException"/>.</summary>

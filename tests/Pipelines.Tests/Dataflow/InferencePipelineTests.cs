@@ -76,13 +76,13 @@ public sealed class InferencePipelineTests
         using var cancel = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
         var canceled = pipeline.InferAsync(Input(0), cancel.Token);
-        var others = Enumerable.Range(1, 63).Select(i => pipeline.InferAsync(Input(i))).ToList();
+        // Long enough for the gatherer to take the request as the first of a forming batch, whose delay it would set.
+        await Task.Delay(50);
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled);
         Assert.True(clock.ElapsedMilliseconds < 2000, "the canceled request waited for its batch");
-        var last = pipeline.InferAsync(Input(64));
-        await Task.WhenAll(others.Append(last));
-        // The canceled request held no place: the 63 others and one more filled the batch, which ran without waiting out the delay.
+        await Task.WhenAll(Enumerable.Range(1, 64).Select(i => pipeline.InferAsync(Input(i))));
+        // The canceled request held no place and set no delay: 64 others filled the batch, which ran without waiting out the delay.
         Assert.True(clock.ElapsedMilliseconds < 2000, $"the batch waited {clock.ElapsedMilliseconds} ms");
     }
 
