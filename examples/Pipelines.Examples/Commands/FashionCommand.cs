@@ -12,8 +12,8 @@ namespace Pipelines.Examples.Commands;
 
 /// <summary>
 /// Fashion-MNIST (Zalando, MIT licence) from its standard IDX files: 784-512-256-10 with ReLU and dropout 0.2, AdamW with a
-/// one-cycle schedule, label smoothing 0.1, 20 epochs of batch 128 (<c>--lr</c> and <c>--wd</c> change the schedule's peak
-/// and the decay). The dataset's own benchmark lists an MLP 256-128-100 at 0.8833. <c>--compare</c> then runs the same
+/// one-cycle schedule, label smoothing 0.1, 20 epochs of batch 128 (<c>--lr</c>, <c>--wd</c>, <c>--epochs</c> and
+/// <c>--batch</c> change them). The dataset's own benchmark lists an MLP 256-128-100 at 0.8833. <c>--compare</c> then runs the same
 /// recipe in PyTorch (<c>Reference/torch_fashion.py</c>) in the same run, so the two times are measured on one machine
 /// in one state: this VM's speed varies by a factor of two from day to day, so a figure recorded another day means little.
 /// </summary>
@@ -27,7 +27,6 @@ public static partial class FashionCommand
     {
         var output = new Output("fashion", line);
         var directory = line.String("data", "/usr/share/datasets/fashion-mnist");
-        var epochs = line.Int("epochs", 20);
         var files = new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" }.Select(f => Path.Combine(directory, f)).ToArray();
         if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
         {
@@ -36,15 +35,15 @@ public static partial class FashionCommand
         }
         var (trainX, trainY) = (Idx.Read(files[0], DType.Float32).Reshape(-1, 784) / 255, Idx.Read(files[1]));
         var (testX, testY) = (Idx.Read(files[2], DType.Float32).Reshape(-1, 784) / 255, Idx.Read(files[3]));
-        var limit = line.Int("train-rows", trainX.Shape[0]);
-        (trainX, trainY) = (trainX[..limit], trainY[..limit]);
+        var (epochs, batch, rate, decay, rows) = (line.Int("epochs", 20), line.Int("batch", 128), line.Double("lr", 2e-3), line.Double("wd", 1e-4), line.Int("train-rows", trainX.Shape[0]));
+        (trainX, trainY) = (trainX[..rows], trainY[..rows]);
         var k = new Key(81).Split(3);
         var model = new Linear(k[0], 784, 512) >> new ReLU() >> new Dropout(0.2) >> new Linear(k[1], 512, 256) >> new ReLU() >> new Dropout(0.2) >> new Linear(k[2], 256, 10);
-        var steps = epochs * ((trainX.Shape[0] + 127) / 128);
+        var steps = epochs * ((trainX.Shape[0] + batch - 1) / batch);
         var trainer = new Trainer<Chain>(
-            Optimizers.AdamW(Schedules.OneCycle(line.Double("lr", 2e-3), steps), weightDecay: line.Double("wd", 1e-4)),
+            Optimizers.AdamW(Schedules.OneCycle(rate, steps), weightDecay: decay),
             (y, t) => Loss.CrossEntropy(y, t, labelSmoothing: 0.1),
-            new TrainerOptions { BatchSize = 128, Epochs = epochs, Validation = DataSource.FromTensors(testX, testY), ValidateEverySteps = steps, Metrics = [Metric.Accuracy] });
+            new TrainerOptions { BatchSize = batch, Epochs = epochs, Validation = DataSource.FromTensors(testX, testY), ValidateEverySteps = steps, Metrics = [Metric.Accuracy] });
         var clock = Stopwatch.StartNew();
         var (result, reports) = await TrainingProgress.Follow(trainer.Train(model, DataSource.FromTensors(trainX, trainY), new Key(82)), epochs, output);
         var seconds = clock.Elapsed.TotalSeconds;
@@ -57,8 +56,10 @@ public static partial class FashionCommand
             output.Result(ours);
             return 0;
         }
-        output.Line("PyTorch, the same recipe on 2 threads: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 Reference/torch_fashion.py 2 DIR");
-        var reference = await PyTorch(directory);
+        var invariant = CultureInfo.InvariantCulture;
+        string[] recipe = ["--threads", "2", "--data", directory, "--batch", batch.ToString(invariant), "--epochs", epochs.ToString(invariant), "--lr", rate.ToString(invariant), "--wd", decay.ToString(invariant), "--train-rows", rows.ToString(invariant)];
+        output.Line($"PyTorch, the same recipe: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 Reference/torch_fashion.py {string.Join(' ', recipe)}");
+        var reference = await PyTorch(recipe);
         if (reference is null)
         {
             output.Line("PyTorch is not available: apt-get install python3-torch python3-numpy libopenblas0-pthread gives PyTorch 1.13 on /usr/bin/python3.");
@@ -71,12 +72,12 @@ public static partial class FashionCommand
     }
 
     /// <summary>PyTorch's training time and test accuracy for the recipe, or null when PyTorch or Python is missing.</summary>
-    private static async Task<(double Seconds, double Accuracy)?> PyTorch(string directory)
+    private static async Task<(double Seconds, double Accuracy)?> PyTorch(string[] recipe)
     {
         if (!File.Exists(Python))
             return null;
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Reference", "torch_fashion.py"), "2", directory })
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Reference", "torch_fashion.py") }.Concat(recipe))
             start.ArgumentList.Add(argument);
         // This machine's environment forces OpenBLAS's slower Haswell kernel; the comparison removes that, and only here.
         start.Environment.Remove("OPENBLAS_CORETYPE");

@@ -1,16 +1,18 @@
 """PyTorch's time for the fashion example's recipe, for the figure the example prints.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 torch_fashion.py [threads] [data dir]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 torch_fashion.py \
+        [--threads 2] [--data DIR] [--batch 128] [--epochs 20] [--lr 2e-3] [--wd 1e-4] [--train-rows 60000]
 
-`fashion --compare` runs it this way after its own training, so both times come from the same run.
+`fashion --compare` runs it this way after its own training, with its own options, so both times come from the same
+run and the same recipe.
 
-784-512-256-10, ReLU, dropout 0.2, AdamW (one-cycle to 2e-3, weight decay 1e-4), label smoothing 0.1, 20 epochs of
-batch 128 over the 60,000 training images (a fresh permutation per epoch), then the test accuracy. Reads the IDX files
-from the data dir (default /usr/share/datasets/fashion-mnist, where Debian's dataset-fashion-mnist puts them). Prints
-the training time and the accuracy.
+784-512-256-10, ReLU, dropout 0.2, AdamW (one-cycle to the peak rate, weight decay), label smoothing 0.1, over the
+60,000 training images (a fresh permutation per epoch), then the test accuracy. Reads the IDX files from the data dir
+(default /usr/share/datasets/fashion-mnist, where Debian's dataset-fashion-mnist puts them). Prints the training time
+and the accuracy.
 """
+import argparse
 import gzip
-import sys
 import time
 
 import numpy as np
@@ -28,18 +30,28 @@ def idx(path):
 
 
 def main():
-    torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
-    root = (sys.argv[2] if len(sys.argv) > 2 else "/usr/share/datasets/fashion-mnist") + "/"
+    options = argparse.ArgumentParser()
+    options.add_argument("--threads", type=int, default=2)
+    options.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    options.add_argument("--batch", type=int, default=128)
+    options.add_argument("--epochs", type=int, default=20)
+    options.add_argument("--lr", type=float, default=2e-3)
+    options.add_argument("--wd", type=float, default=1e-4)
+    options.add_argument("--train-rows", type=int, default=60000)
+    args = options.parse_args()
+    torch.set_num_threads(args.threads)
+    root = args.data + "/"
     train_x = torch.from_numpy(idx(root + "train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
     train_y = torch.from_numpy(idx(root + "train-labels-idx1-ubyte.gz").astype(np.int64))
+    train_x, train_y = train_x[:args.train_rows], train_y[:args.train_rows]
     test_x = torch.from_numpy(idx(root + "t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
     test_y = torch.from_numpy(idx(root + "t10k-labels-idx1-ubyte.gz").astype(np.int64))
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10))
-    epochs, batch = 20, 128
+    batch, epochs = args.batch, args.epochs
     steps = epochs * ((len(train_x) + batch - 1) // batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
     start = time.perf_counter()
     model.train()
     for _ in range(epochs):
