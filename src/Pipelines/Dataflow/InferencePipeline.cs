@@ -31,11 +31,11 @@ public sealed class InferencePipeline : IAsyncDisposable
     private readonly ActionBlock<Request[]> _executor;
     private readonly ConcurrentDictionary<(Shape, DType), Exception?> _shapes = new();
 
-    // Set when the queue holds as many requests as the gatherer waits for (_wanted: one when idle, the room left in a
-    // forming batch otherwise) and when the queue completes; the gatherer waits on it directly. Waiting on the queue's
-    // OutputAvailableAsync instead woke the gatherer through a thread-pool task, which a busy pool runs milliseconds late,
-    // and waking it for every arrival made it re-arm a whole-millisecond wait for the last fraction of the delay: the
-    // slowest 1 % of requests waited two to five times the delay.
+    // Set when the queue holds as many requests as the gatherer waits for (_wanted: one when idle or in a batch's last
+    // millisecond, the room left in the batch before that) and when the queue completes. The gatherer waits on it
+    // directly: waiting on the queue's OutputAvailableAsync woke it through a thread-pool task, which a busy pool runs
+    // milliseconds late, and the slowest 1 % of requests waited two to five times the delay. Never disposed: a slim
+    // event holds no OS handle unless asked for one, and a submitter that lost a race with Complete may still set it.
     private readonly ManualResetEventSlim _arrival = new(false);
     private int _wanted = 1;
     private readonly int _kernelThreads;
@@ -208,8 +208,8 @@ public sealed class InferencePipeline : IAsyncDisposable
 
     /// <summary>
     /// Waits until <paramref name="count"/> requests are queued, the queue completes, or about <paramref name="time"/>
-    /// has passed. .NET's timed waits count whole milliseconds, so the time is rounded to the
-    /// nearest one: the batch runs within half a millisecond of its delay, and the gatherer never spins.
+    /// has passed. .NET's timed waits count whole milliseconds, so the time is rounded to the nearest one: the batch runs
+    /// within half a millisecond of its delay, and the gatherer never spins.
     /// </summary>
     private void AwaitArrivals(int count, TimeSpan time)
     {
