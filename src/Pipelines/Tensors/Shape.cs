@@ -70,6 +70,15 @@ public readonly struct Shape : IEquatable<Shape>
         return (CountOf(Dims[..a]), Dims[a], CountOf(Dims[(a + 1)..]));
     }
 
+    /// <summary>The shape after a reduction over <paramref name="axis"/>: without it, or with extent 1 when kept.</summary>
+    /// <param name="axis">The reduced axis; negative counts from the end.</param>
+    /// <param name="keep">Keep the axis with extent 1, like PyTorch's <c>keepdim=True</c>.</param>
+    public Shape Reduced(int axis, bool keep)
+    {
+        var a = NormalizeAxis(axis);
+        return keep ? new Shape([.. Dims[..a], 1, .. Dims[(a + 1)..]]) : new Shape([.. Dims[..a], .. Dims[(a + 1)..]]);
+    }
+
     /// <summary>Turns a possibly negative axis into its index, or throws naming the rank.</summary>
     /// <param name="axis">The axis; negative counts from the end.</param>
     public int NormalizeAxis(int axis)

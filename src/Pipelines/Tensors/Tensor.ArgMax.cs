@@ -17,10 +17,7 @@ public sealed partial class Tensor
         if (extent == 0)
             throw new ArgumentException($"ArgMax over axis {axis} of shape {Shape} is undefined: the axis is empty.", nameof(axis));
         var indices = DType == DType.Float32 ? IndicesOfMax(Span<float>(), outer, extent, inner) : IndicesOfMax(Span<double>(), outer, extent, inner);
-        var a = Shape.NormalizeAxis(axis);
-        var dims = Shape.Dims;
-        var shape = keepDim ? new Shape([.. dims[..a], 1, .. dims[(a + 1)..]]) : new Shape([.. dims[..a], .. dims[(a + 1)..]]);
-        return new Tensor(indices, 0, shape);
+        return new Tensor(indices, 0, Shape.Reduced(axis, keepDim));
     }
 
     private static long[] IndicesOfMax<T>(ReadOnlySpan<T> values, int outer, int extent, int inner)

@@ -80,7 +80,6 @@ public sealed partial class Tensor
     {
         RequireFloatingPoint(divideByCount ? "Mean" : "Sum");
         var (outer, extent, inner) = Shape.SplitAt(axis);
-        var a = Shape.NormalizeAxis(axis);
         var sums = new double[outer * inner];
         var widened = DType == DType.Float32 ? new double[inner] : null;
         for (var o = 0; o < outer; o++)
@@ -103,10 +102,6 @@ public sealed partial class Tensor
         }
         if (divideByCount)
             TensorPrimitives.Divide(sums, extent, sums);
-        var dims = Shape.Dims;
-        var shape = keepDim
-            ? new Shape([.. dims[..a], 1, .. dims[(a + 1)..]])
-            : new Shape([.. dims[..a], .. dims[(a + 1)..]]);
-        return new Tensor(sums, 0, shape).To(DType);
+        return new Tensor(sums, 0, Shape.Reduced(axis, keepDim)).To(DType);
     }
 }
