@@ -81,9 +81,11 @@ internal sealed class TrainingGraph<TModel>
             plan => Load(plan, transformKey),
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Loaders, BoundedCapacity = _options.Loaders, EnsureOrdered = true, CancellationToken = graph.Token });
         var kernelThreads = Math.Max(1, ThreadBudget.MaxThreads / _options.Workers);
+        // No cancellation token: a step in flight when the run is canceled finishes its micro-batches (canceling the
+        // workers under it failed the step with "the source completed without providing data"), and the next step stops.
         var workers = new TransformBlock<WorkerJob, WorkerResult>(
             job => Work(job, kernelThreads),
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Workers, EnsureOrdered = false, CancellationToken = graph.Token });
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Workers, EnsureOrdered = false });
         var results = new BufferBlock<WorkerResult>();
         workers.LinkTo(results, new DataflowLinkOptions { PropagateCompletion = true });
         var stepper = new ActionBlock<Loaded>(

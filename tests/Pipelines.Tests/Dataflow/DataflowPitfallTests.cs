@@ -17,6 +17,9 @@ public sealed class DataflowPitfallTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(200);
 
+    // How long something that does happen may take on a loaded machine (Wait is how long we watch for what must not).
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
     [Fact]
     public async Task A_BatchBlock_has_no_time_based_flush_so_the_graph_ends_epochs_with_its_partial_batch()
     {
@@ -49,7 +52,7 @@ public sealed class DataflowPitfallTests
         first.LinkTo(target, new DataflowLinkOptions { PropagateCompletion = true });
         second.LinkTo(target, new DataflowLinkOptions { PropagateCompletion = true });
         first.Complete();
-        await target.Completion.WaitAsync(Wait);
+        await target.Completion.WaitAsync(Patience);
         second.Post(1);
         await Task.Delay(50);
         Assert.Empty(received);
@@ -59,27 +62,12 @@ public sealed class DataflowPitfallTests
     [Fact]
     public async Task With_EnsureOrdered_a_failed_message_can_let_later_ones_through_so_the_graph_carries_failures_as_values()
     {
-        var gate = new TaskCompletionSource();
-        var block = new TransformBlock<int, int>(
-            async i =>
-            {
-                if (i == 0)
-                {
-                    await gate.Task;
-                    throw new InvalidOperationException("the first message fails");
-                }
-                return i;
-            },
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 2, EnsureOrdered = true });
-        var passed = new List<int>();
-        block.LinkTo(new ActionBlock<int>(passed.Add));
-        block.Post(0);
-        block.Post(1);
-        await Task.Delay(50);
-        gate.SetResult();
-        await Assert.ThrowsAsync<InvalidOperationException>(() => block.Completion);
-        await Task.Delay(50);
-        Assert.Equal([1], passed);
+        // Whether the later message's output still leaves the faulting block is a race inside TPL Dataflow (it usually
+        // does): the demonstration repeats until it shows, so a loaded machine cannot make it fail.
+        var leaked = false;
+        for (var attempt = 0; attempt < 20 && !leaked; attempt++)
+            leaked = await ALaterMessagePassesAFailedOne();
+        Assert.True(leaked, "in 20 attempts no message after a failed one left an EnsureOrdered block");
 
         // The graph: a transform fails on the first batch's examples; no later batch is ever trained.
         var options = new TrainerOptions { BatchSize = 10, Loaders = 4, Shuffle = false, Transform = (example, _) => example };
@@ -109,5 +97,31 @@ public sealed class DataflowPitfallTests
         Assert.NotSame(target.Completion, await Task.WhenAny(target.Completion, Task.Delay(Wait)));
         Assert.Equal(0, target.Count);
         Assert.Equal(2, source.Count);
+    }
+
+    /// <summary>Message 1 is transformed before message 0 fails (not merely given time to be); true if 1 still comes out.</summary>
+    private static async Task<bool> ALaterMessagePassesAFailedOne()
+    {
+        var (gate, secondDone) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var block = new TransformBlock<int, int>(
+            async i =>
+            {
+                if (i == 0)
+                {
+                    await gate.Task;
+                    throw new InvalidOperationException("the first message fails");
+                }
+                secondDone.SetResult();
+                return i;
+            },
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 2, EnsureOrdered = true });
+        var delivered = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        block.LinkTo(new ActionBlock<int>(i => delivered.TrySetResult(i)));
+        block.Post(0);
+        block.Post(1);
+        await secondDone.Task;
+        gate.SetResult();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => block.Completion);
+        return await Task.WhenAny(delivered.Task, Task.Delay(TimeSpan.FromSeconds(1))) == delivered.Task && delivered.Task.Result == 1;
     }
 }
