@@ -24,23 +24,14 @@ public sealed partial class PackageConsumerTests
         var cache = Path.Combine(GlobalPackages(), "pipelines", version);
         try
         {
-            var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
-            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-            Run("dotnet", ["pack", Path.Combine(SourceTree.Library, "Pipelines.csproj"), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], work.FullName);
+            var feed = Pack(work.FullName, version, Path.Combine(SourceTree.Library, "Pipelines.csproj"));
 
             var package = Path.Combine(feed, $"Pipelines.{version}.nupkg");
             var dependency = LanguageExtDependency(package);
             Assert.Contains("Compile", dependency, StringComparison.Ordinal);
 
             var app = Directory.CreateDirectory(Path.Combine(work.FullName, "app")).FullName;
-            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="local" value="{feed}" />
-                  </packageSources>
-                </configuration>
-                """);
+            UseFeed(app, feed);
             File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
                 <Project Sdk="Microsoft.NET.Sdk">
                   <PropertyGroup>
@@ -95,20 +86,10 @@ public sealed partial class PackageConsumerTests
         var caches = new[] { "pipelines", "pipelines.testing" }.Select(id => Path.Combine(GlobalPackages(), id, version)).ToList();
         try
         {
-            var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
-            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-            foreach (var project in new[] { Path.Combine(SourceTree.Library, "Pipelines.csproj"), Path.Combine(SourceTree.Root, "src", "Pipelines.Testing", "Pipelines.Testing.csproj") })
-                Run("dotnet", ["pack", project, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], work.FullName);
+            var feed = Pack(work.FullName, version, Path.Combine(SourceTree.Library, "Pipelines.csproj"), Path.Combine(SourceTree.Root, "src", "Pipelines.Testing", "Pipelines.Testing.csproj"));
             var example = Path.Combine(work.FullName, "UserLayer");
             CopyDirectory(Path.Combine(SourceTree.Root, "examples", "UserLayer"), example);
-            File.WriteAllText(Path.Combine(example, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="local" value="{feed}" />
-                  </packageSources>
-                </configuration>
-                """);
+            UseFeed(example, feed);
             var output = Run("dotnet", ["test", Path.Combine(example, "GatedLinearUnit.Tests"), $"-p:PipelinesVersion={version}"], example);
             Assert.Matches(@"Passed!\s+- Failed:\s+0, Passed:\s+8", output);
         }
@@ -120,7 +101,27 @@ public sealed partial class PackageConsumerTests
         }
     }
 
-    private static void CopyDirectory(string source, string destination)
+    /// <summary>Packs the projects (as built by this test run's configuration) at <paramref name="version"/> into a new local feed folder.</summary>
+    private static string Pack(string work, string version, params string[] projects)
+    {
+        var feed = Directory.CreateDirectory(Path.Combine(work, "feed")).FullName;
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        foreach (var project in projects)
+            Run("dotnet", ["pack", project, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], work);
+        return feed;
+    }
+
+    /// <summary>Makes <paramref name="feed"/> the only package source of the app or solution in <paramref name="directory"/>.</summary>
+    private static void UseFeed(string directory, string feed) => File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+        <?xml version="1.0" encoding="utf-8"?>
+        <configuration>
+          <packageSources>
+            <add key="local" value="{feed}" />
+          </packageSources>
+        </configuration>
+        """);
+
+        private static void CopyDirectory(string source, string destination)
     {
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
         {
