@@ -15,6 +15,9 @@ public sealed class UpdateLaws
 {
     private static readonly Gen<int> Length = Gen.Frequency((3, Gen.Choose(0, 70)), (1, Gen.Choose(1000, 2100)));
 
+    /// <summary>Lengths as <see cref="Length"/>, and masks long enough to be drawn in parallel chunks.</summary>
+    private static readonly Gen<int> MaskLength = Gen.Frequency((3, Length), (1, Gen.Choose(65_536, 140_000)));
+
     /// <summary>Drawing blocks many at a time gives each block's own bits, from any first block (across the 2³² carry too) and for any length.</summary>
     [Property]
     public Property Bits_drawn_in_lanes_equal_the_block_at_a_time_definition() => Prop.ForAll(
@@ -33,12 +36,13 @@ public sealed class UpdateLaws
 
     /// <summary>
     /// Element i of a dropout mask is 1/(1 − p) exactly when element i of the uniform draw is at least p, for any p: on a
-    /// grid of draw values, between them, and equal to one of the mask's own draws or just above or below it.
+    /// grid of draw values, between them, and equal to one of the mask's own draws or just above or below it; whether
+    /// the mask is drawn in one piece or in parallel chunks.
     /// </summary>
     [Property]
     public Property Dropout_masks_keep_exactly_the_draws_at_least_p(bool float64) => Prop.ForAll(
         (from seed in Generators.Seed
-         from length in Length
+         from length in MaskLength
          from grid in Gen.OneOf(Gen.Choose(0, 1 << 24).Select(k => k / (double)(1 << 24)), Gen.Choose(0, 999_999).Select(k => k / 1e6))
          from drawn in Gen.Choose(0, int.MaxValue)
          from nudge in Gen.Elements(-1, 0, 1, 2)

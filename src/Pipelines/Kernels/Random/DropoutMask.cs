@@ -6,7 +6,7 @@ namespace Pipelines.Kernels;
 /// <summary>
 /// Dropout's keep-mask: element i is 1/(1 − p) where the i-th uniform draw of the key is at least p, else 0. The draw
 /// is the same 24-bit (float32) or 53-bit (float64) uniform as <see cref="Tensor.Uniform"/>, so element i depends only
-/// on the key and i.
+/// on the key and i, and the mask is drawn in parallel chunks without changing a bit.
 /// </summary>
 public static class DropoutMask
 {
@@ -23,32 +23,60 @@ public static class DropoutMask
             throw new ArgumentException($"A dropout mask is float32 or float64, not {dtype.Name()}.", nameof(dtype));
         if (p == 1)
             return Tensor.Zeros(shape, dtype);
-        return dtype == DType.Float32 ? Mask<float>(key, shape, p, 24) : Mask<double>(key, shape, p, 53);
+        return dtype == DType.Float32 ? Float32(key, shape, p) : Float64(key, shape, p);
     }
 
     /// <summary>
-    /// The mask from the draws' raw bits: a draw bits·2⁻ᵇ is at least p exactly when bits ≥ ⌈p·2ᵇ⌉ (p·2ᵇ is exact), so
-    /// comparing integers keeps the elements the uniform draw would.
+    /// A draw bits·2⁻²⁴ is at least p exactly when its 24 bits (a word's top 24) are at least ⌈p·2²⁴⌉ (p·2²⁴ is exact),
+    /// so comparing integers keeps the elements the uniform draw would: a vector compare and select per chunk of words.
     /// </summary>
-    private static Tensor Mask<T>(Key key, Shape shape, double p, int bitsPerDraw)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor Float32(Key key, Shape shape, double p)
     {
-        var mask = GC.AllocateUninitializedArray<T>(shape.ElementCount);
-        var threshold = (ulong)Math.Ceiling(Math.ScaleB(p, bitsPerDraw));
-        var scale = T.CreateTruncating(1 / (1 - p));
-        var dtype = bitsPerDraw == 24 ? DType.Float32 : DType.Float64;
-        Span<ulong> bits = stackalloc ulong[Chunk];
-        for (var start = 0; start < mask.Length; start += Chunk)
+        var mask = GC.AllocateUninitializedArray<float>(shape.ElementCount);
+        var threshold = new Vector<uint>((uint)Math.Ceiling(Math.ScaleB(p, 24)));
+        var scale = (float)(1 / (1 - p));
+        ParallelChunks.Run(mask.Length, (start, end) =>
         {
-            var chunk = bits[..Math.Min(Chunk, mask.Length - start)];
-            RandomBits.FillUnitBits(key, dtype, start, chunk);
-            var destination = mask.AsSpan(start, chunk.Length);
-            for (var i = 0; i < chunk.Length; i++)
-                destination[i] = chunk[i] >= threshold ? scale : T.Zero;
-        }
+            Span<uint> words = stackalloc uint[Chunk];
+            for (var at = start; at < end; at += Chunk)
+            {
+                var destination = mask.AsSpan(at, Math.Min(Chunk, end - at));
+                var drawn = words[..destination.Length];
+                key.FillBits((ulong)at / 4, drawn);
+                var i = 0;
+                for (; i + Vector<uint>.Count <= drawn.Length; i += Vector<uint>.Count)
+                {
+                    var kept = Vector.GreaterThanOrEqual(new Vector<uint>(drawn[i..]) >>> 8, threshold);
+                    Vector.ConditionalSelect(kept.As<uint, float>(), new Vector<float>(scale), Vector<float>.Zero).CopyTo(destination[i..]);
+                }
+                for (; i < drawn.Length; i++)
+                    destination[i] = drawn[i] >> 8 >= threshold[0] ? scale : 0;
+            }
+        });
         return Tensor.Own(mask, shape);
     }
 
-    /// <summary>Elements per draw of bits: a multiple of 4, so every chunk starts a block of the stream.</summary>
+    /// <summary>As <see cref="Float32"/> with the 53-bit draws of float64, element by element.</summary>
+    private static Tensor Float64(Key key, Shape shape, double p)
+    {
+        var mask = GC.AllocateUninitializedArray<double>(shape.ElementCount);
+        var threshold = (ulong)Math.Ceiling(Math.ScaleB(p, 53));
+        var scale = 1 / (1 - p);
+        ParallelChunks.Run(mask.Length, (start, end) =>
+        {
+            Span<ulong> bits = stackalloc ulong[Chunk];
+            for (var at = start; at < end; at += Chunk)
+            {
+                var destination = mask.AsSpan(at, Math.Min(Chunk, end - at));
+                var drawn = bits[..destination.Length];
+                RandomBits.FillUnitBits(key, DType.Float64, at, drawn);
+                for (var i = 0; i < drawn.Length; i++)
+                    destination[i] = drawn[i] >= threshold ? scale : 0;
+            }
+        });
+        return Tensor.Own(mask, shape);
+    }
+
+    /// <summary>Elements per draw of bits: a multiple of 4, so every chunk starts a block of the stream (parallel chunks start at multiples of 64).</summary>
     private const int Chunk = 512;
 }
