@@ -79,6 +79,36 @@ public sealed class OptimizerLaws
         return true.ToProperty();
     });
 
+    /// <summary>
+    /// A step handed the parameters and state to write over (as the training graph does with those it made) gives the
+    /// bits of the step that allocates, for Adam and AdamW with and without AMSGrad, over several steps; and from the
+    /// second step on it does write over them unless parameters are tied (the first state's moments share one tensor).
+    /// </summary>
+    [Property]
+    public Property Writing_the_step_over_the_old_parameters_and_state_changes_no_bit(LayerCase c, bool amsgrad, bool decoupled) => Prop.When(c.Defined, () =>
+    {
+        var optimizer = decoupled ? Optimizers.AdamW(0.01, weightDecay: 0.1, amsgrad: amsgrad) : Optimizers.Adam(0.01, weightDecay: 0.1, amsgrad: amsgrad);
+        var (kept, givenUp) = (c.Build(), c.Build());
+        var (keptState, givenUpState) = (optimizer.Init(kept), optimizer.Init(givenUp));
+        var tied = givenUp.NamedParameters().Tensors.Distinct(ReferenceEqualityComparer.Instance).Count() < givenUp.NamedParameters().Count;
+        for (var step = 0; step < 4; step++)
+        {
+            var x = c.Input((ulong)step);
+            var before = givenUp.NamedParameters().Tensors.Select(t => t.Storage).ToList();
+            (kept, keptState) = optimizer.Step(kept, Gradients.ValueAndGrad(kept, x, Loss, Training).Gradient, keptState);
+            (givenUp, givenUpState) = optimizer.Step(givenUp, Gradients.ValueAndGrad(givenUp, x, Loss, Training).Gradient, givenUpState, giveUp: true);
+            if (Compare.ParametersBitwise(kept, givenUp) is { } difference)
+                return false.Label($"{c}: parameters differ at step {step}: {difference}");
+            var (a, b) = ((AdamState)keptState, (AdamState)givenUpState);
+            if (!Same(a.FirstMoment, b.FirstMoment) || !Same(a.SecondMoment, b.SecondMoment) || (amsgrad && !Same(a.MaximumSecondMoment!, b.MaximumSecondMoment!)))
+                return false.Label($"{c}: moments differ at step {step}");
+            var reused = givenUp.NamedParameters().Tensors.Select(t => t.Storage).Zip(before, ReferenceEquals).All(same => same);
+            if (step > 0 && !tied && !reused)
+                return false.Label($"{c}: step {step} allocated new parameters instead of writing over the old");
+        }
+        return true.ToProperty();
+    });
+
     /// <summary>Update-then-add equals the fused step bitwise for every optimizer, so the two ways to write a training step agree.</summary>
     [Property]
     public Property The_fused_step_equals_adding_the_updates(LayerCase c) => Prop.When(c.Defined, () =>

@@ -132,21 +132,33 @@ public sealed class Trainer<TModel>
     internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key) =>
         Gradients.ValueAndGrad(model, part.Features, y => _loss(y, part.Targets), ForwardContext.Training(key));
 
-    /// <summary>The step from the micro-batches' gradients: reduced in order, the optimizer applied to the first part's model (its buffers carry on).</summary>
-    internal StepResult<TModel> Combine(OptimizerState state, IReadOnlyList<MicroBatch> parts, IReadOnlyList<ValueAndGradient<TModel>> gradients)
+    /// <summary>
+    /// The step from the micro-batches' gradients: reduced in order, the optimizer applied to the first part's model (its
+    /// buffers carry on). With <paramref name="giveUp"/> the caller hands over the model's parameters and the state, and
+    /// the optimizer may write the step over them.
+    /// </summary>
+    internal StepResult<TModel> Combine(OptimizerState state, IReadOnlyList<MicroBatch> parts, IReadOnlyList<ValueAndGradient<TModel>> gradients, bool giveUp = false)
     {
         var first = gradients[0];
         if (gradients.Count == 1)
         {
-            var (model, next) = Optimizer.Step(first, state);
+            var (model, next) = Optimizer.Step(first.Model, first.Gradient, state, giveUp);
             return new StepResult<TModel>(model, next, first.Value, first.Output);
         }
         var reduced = Reduction.Reduce([.. gradients.Select(g => g.Gradient.NamedParameters())], [.. parts.Select(p => p.Weight)]);
-        var (stepped, nextState) = Optimizer.Step(first.Model, first.Gradient.MapParameters((name, _) => reduced[name]), state);
+        var (stepped, nextState) = Optimizer.Step(first.Model, first.Gradient.MapParameters((name, _) => reduced[name]), state, giveUp);
+        return new StepResult<TModel>(stepped, nextState, BatchLoss(parts, gradients), Tensor.Concat([.. gradients.Select(g => g.Output)], 0));
+    }
+
+    /// <summary>The batch's loss: the micro-batches' losses weighted by their shares (the one loss itself when there is one part).</summary>
+    internal static double BatchLoss(IReadOnlyList<MicroBatch> parts, IReadOnlyList<ValueAndGradient<TModel>> gradients)
+    {
+        if (gradients.Count == 1)
+            return gradients[0].Value;
         var loss = 0.0;
         for (var i = 0; i < gradients.Count; i++)
             loss += parts[i].Weight * gradients[i].Value;
-        return new StepResult<TModel>(stepped, nextState, loss, Tensor.Concat([.. gradients.Select(g => g.Output)], 0));
+        return loss;
     }
 }
 

@@ -34,6 +34,9 @@ internal sealed class TrainingGraph<TModel>
     private TModel _model;
     private OptimizerState _state;
     private TModel? _best;
+
+    /// <summary>Whether <see cref="_model"/>'s parameters and <see cref="_state"/> were made by this graph's steps (not given by the caller), so a step may write over them.</summary>
+    private bool _owned;
     private long _bestStep;
     private long _step;
     private int _epoch;
@@ -186,10 +189,12 @@ internal sealed class TrainingGraph<TModel>
                 gradients[result.Index] = result.Gradient!;
             }
         }
-        var outcome = _trainer.Combine(_state, parts, gradients);
-        if (!double.IsFinite(outcome.Loss))
-            throw new NonFiniteLossException(_step, outcome.Loss, NonFiniteGuard.Check(_model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)));
-        (_model, _state) = (outcome.Model, outcome.State);
+        // Checked before the optimizer runs: the guard replays the forward pass on the model as it was.
+        if (Trainer<TModel>.BatchLoss(parts, gradients) is var loss && !double.IsFinite(loss))
+            throw new NonFiniteLossException(_step, loss, NonFiniteGuard.Check(_model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)));
+        // The graph alone holds the model and state it made, unless the best model so far is this one (it is returned).
+        var outcome = _trainer.Combine(_state, parts, gradients, giveUp: _owned && !ReferenceEquals(_best, _model));
+        (_model, _state, _owned) = (outcome.Model, outcome.State, true);
         _step++;
         _examples += batch.Count;
         (_epoch, _position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0) : (batch.Epoch, batch.Position + batch.Count);

@@ -32,16 +32,27 @@ public sealed class GradientTransformation
     private readonly InitFunction _init;
     private readonly UpdateFunction _update;
     private readonly ApplyFunction? _apply;
+    private readonly ApplyFunction? _applyOver;
 
     /// <summary>A transformation from its functions.</summary>
     /// <param name="init">The first state for some parameters.</param>
     /// <param name="update">One step.</param>
     /// <param name="apply">A fused step producing the new parameters, equal bitwise to adding <paramref name="update"/>'s updates; null to add them.</param>
     public GradientTransformation(InitFunction init, UpdateFunction update, ApplyFunction? apply = null)
+        : this(init, update, apply, null)
+    {
+    }
+
+    /// <summary>A transformation whose fused step may also write over the parameters and state it is given up.</summary>
+    /// <param name="init">The first state for some parameters.</param>
+    /// <param name="update">One step.</param>
+    /// <param name="apply">The fused step.</param>
+    /// <param name="applyOver">The fused step into the storage of the given parameters and state where they own it alone (else as <paramref name="apply"/>); null for none.</param>
+    internal GradientTransformation(InitFunction init, UpdateFunction update, ApplyFunction? apply, ApplyFunction? applyOver)
     {
         ArgumentNullException.ThrowIfNull(init);
         ArgumentNullException.ThrowIfNull(update);
-        (_init, _update, _apply) = (init, update, apply);
+        (_init, _update, _apply, _applyOver) = (init, update, apply, applyOver);
     }
 
     /// <summary>The first state for these parameters.</summary>
@@ -114,12 +125,32 @@ public sealed class GradientTransformation
     /// <param name="gradient">The gradient, a layer of the model's structure.</param>
     /// <param name="state">The state for this model.</param>
     public (TModel Model, OptimizerState State) Step<TModel>(TModel model, Layer gradient, OptimizerState state)
+        where TModel : Layer => Step(model, gradient, state, giveUp: false);
+
+    /// <summary>
+    /// <see cref="Step{TModel}(TModel, Layer, OptimizerState)"/>; with <paramref name="giveUp"/>, the caller hands over the
+    /// model's parameters and the state (nothing else may read them again), and a transformation that can writes the new
+    /// parameters and state over their storage instead of allocating it: a training loop's step then allocates no
+    /// parameter or moment memory, and the collector never copies a model's worth of survivors. The bits are the same.
+    /// </summary>
+    internal (TModel Model, OptimizerState State) Step<TModel>(TModel model, Layer gradient, OptimizerState state, bool giveUp)
         where TModel : Layer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gradient);
         var parameters = model.NamedParameters();
-        var (next, nextState) = Apply(gradient.NamedParameters(), state, parameters);
+        var gradients = gradient.NamedParameters();
+        NamedTensors next;
+        OptimizerState nextState;
+        if (giveUp && _applyOver is not null)
+        {
+            Check(gradients, state, parameters);
+            (next, nextState) = _applyOver(gradients, state, parameters);
+        }
+        else
+        {
+            (next, nextState) = Apply(gradients, state, parameters);
+        }
         var tied = KeepTies(parameters, next);
         return ((TModel)model.MapParameters((name, _) => tied[name]), nextState);
     }

@@ -91,7 +91,7 @@ public static partial class Optimizers
     /// </summary>
     private static GradientTransformation AdamTransformation(AdamSettings settings, AdamOutput output)
     {
-        (NamedTensors Result, AdamState State) Run(NamedTensors gradients, OptimizerState state, NamedTensors parameters, AdamOutput mode)
+        (NamedTensors Result, AdamState State) Run(NamedTensors gradients, OptimizerState state, NamedTensors parameters, AdamOutput mode, bool reuse)
         {
             var adam = Expect<AdamState>(state, "Adam");
             if ((adam.MaximumSecondMoment is not null) != settings.Amsgrad)
@@ -101,6 +101,7 @@ public static partial class Optimizers
             var beta1 = settings.Momentum?.Invoke(adam.Step) ?? settings.Beta1;
             var rate = settings.LearningRate(adam.Step);
             var (first, second, maximum, results) = (new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>());
+            reuse = reuse && mode == AdamOutput.Parameter && OwnsEveryArray(gradients, parameters, adam);
             foreach (var (name, p) in parameters)
             {
                 var decays = settings.DecayMask?.Invoke(name) ?? true;
@@ -114,7 +115,9 @@ public static partial class Optimizers
                     CoupledDecay: settings.CoupledDecay,
                     DecoupledDecay: decays ? settings.DecoupledDecay : 0,
                     rate);
-                var (m, v, vmax, result) = AdamKernel.Step(gradients[name], adam.FirstMoment[name], adam.SecondMoment[name], adam.MaximumSecondMoment?[name], p, coefficients, mode);
+                var (m, v, vmax, result) = reuse
+                    ? AdamKernel.StepOver(gradients[name], adam.FirstMoment[name], adam.SecondMoment[name], adam.MaximumSecondMoment?[name], p, coefficients)
+                    : AdamKernel.Step(gradients[name], adam.FirstMoment[name], adam.SecondMoment[name], adam.MaximumSecondMoment?[name], p, coefficients, mode);
                 (first[name], second[name], results[name]) = (m, v, result);
                 if (vmax is not null)
                     maximum[name] = vmax;
@@ -125,8 +128,25 @@ public static partial class Optimizers
 
         return new(
             parameters => AdamState.Zeros(parameters, settings.Amsgrad),
-            (gradients, state, parameters) => Run(gradients, state, parameters, output),
-            output == AdamOutput.Direction ? null : (gradients, state, parameters) => Run(gradients, state, parameters, AdamOutput.Parameter));
+            (gradients, state, parameters) => Run(gradients, state, parameters, output, reuse: false),
+            output == AdamOutput.Direction ? null : (gradients, state, parameters) => Run(gradients, state, parameters, AdamOutput.Parameter, reuse: false),
+            output == AdamOutput.Direction ? null : (gradients, state, parameters) => Run(gradients, state, parameters, AdamOutput.Parameter, reuse: true));
+    }
+
+    /// <summary>
+    /// Whether the step may write over the parameters and moments: each is a whole array of its own, shared with no other
+    /// parameter, moment or gradient (the first state's moments share one zero tensor; tied parameters share theirs).
+    /// </summary>
+    private static bool OwnsEveryArray(NamedTensors gradients, NamedTensors parameters, AdamState adam)
+    {
+        var seen = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        var given = parameters.Concat(adam.FirstMoment).Concat(adam.SecondMoment).Concat(adam.MaximumSecondMoment ?? Enumerable.Empty<KeyValuePair<string, Tensor>>()).Select(e => e.Value);
+        foreach (var tensor in given)
+        {
+            if (!tensor.IsWholeStorage || !seen.Add(tensor.Storage))
+                return false;
+        }
+        return gradients.All(e => !seen.Contains(e.Value.Storage));
     }
 
     /// <summary>Everything one Adam transformation needs besides its state.</summary>

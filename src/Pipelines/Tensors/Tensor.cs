@@ -191,6 +191,15 @@ public sealed partial class Tensor
         return new Tensor(storage, 0, shape);
     }
 
+    /// <summary>The array behind this tensor, which views share with the tensor they view.</summary>
+    internal Array Storage => _storage;
+
+    /// <summary>
+    /// Whether this tensor is the whole of its array: a caller that owns such a tensor outright and gives it up (a training
+    /// loop's previous parameters and moments) may make the array a new tensor's storage.
+    /// </summary>
+    internal bool IsWholeStorage => _offset == 0 && _storage.Length == Count;
+
     /// <summary>The typed span of a tensor whose dtype the caller has dispatched on; the storage type is still checked, which costs one comparison.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ReadOnlySpan<T> Span<T>()

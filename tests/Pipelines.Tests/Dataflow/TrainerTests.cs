@@ -46,6 +46,23 @@ public sealed class TrainerTests
         Assert.Null(Same.Tensors(result.Model, model));
     }
 
+    /// <summary>
+    /// The graph writes each step over the parameters and moments of the step before, but only those it made itself: the
+    /// model a caller gives it keeps its values, and so does the result once the run is over.
+    /// </summary>
+    [Fact]
+    public async Task Training_leaves_the_given_model_and_the_returned_one_unchanged()
+    {
+        var given = TrainingData.Model();
+        var values = given.NamedParameters().Select(p => p.Value.ToFloat64Array()).ToList();
+        var result = await Trainer(Options).Train(given, TrainingData.Source(100), RunKey).Completion;
+        Assert.All(given.NamedParameters().Zip(values), pair => Assert.Equal(pair.Second, pair.First.Value.ToFloat64Array()));
+        Assert.NotEqual(values[0], result.Model.NamedParameters()[0].Value.ToFloat64Array());
+        var returned = result.Model.NamedParameters().Select(p => p.Value.ToFloat64Array()).ToList();
+        await Trainer(Options).Train(result.Model, TrainingData.Source(100), RunKey).Completion;
+        Assert.All(result.Model.NamedParameters().Zip(returned), pair => Assert.Equal(pair.Second, pair.First.Value.ToFloat64Array()));
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(3)]

@@ -23,6 +23,28 @@ public static class AdamKernel
     /// <param name="output">What the fourth result is.</param>
     public static (Tensor M, Tensor V, Tensor? Maximum, Tensor Result) Step(Tensor g, Tensor m, Tensor v, Tensor? maximum, Tensor? p, AdamCoefficients c, AdamOutput output)
     {
+        Validate(g, m, v, maximum, p, c, output);
+        return g.DType == DType.Float32
+            ? StepOf<float>(g, m, v, maximum, p, c, output, reuse: false)
+            : StepOf<double>(g, m, v, maximum, p, c, output, reuse: false);
+    }
+
+    /// <summary>
+    /// The fused step to the new parameter, as <see cref="Step"/> with <see cref="AdamOutput.Parameter"/>, written over the
+    /// storage of <paramref name="m"/>, <paramref name="v"/>, <paramref name="maximum"/> and <paramref name="p"/>, which
+    /// the caller gives up: each must own its whole array and share it with no other tensor of the step. Every element
+    /// is read before it is written, so the bits are those of <see cref="Step"/>.
+    /// </summary>
+    internal static (Tensor M, Tensor V, Tensor? Maximum, Tensor Result) StepOver(Tensor g, Tensor m, Tensor v, Tensor? maximum, Tensor p, AdamCoefficients c)
+    {
+        Validate(g, m, v, maximum, p, c, AdamOutput.Parameter);
+        return g.DType == DType.Float32
+            ? StepOf<float>(g, m, v, maximum, p, c, AdamOutput.Parameter, reuse: true)
+            : StepOf<double>(g, m, v, maximum, p, c, AdamOutput.Parameter, reuse: true);
+    }
+
+    private static void Validate(Tensor g, Tensor m, Tensor v, Tensor? maximum, Tensor? p, AdamCoefficients c, AdamOutput output)
+    {
         ArgumentNullException.ThrowIfNull(g);
         ArgumentNullException.ThrowIfNull(m);
         ArgumentNullException.ThrowIfNull(v);
@@ -30,27 +52,24 @@ public static class AdamKernel
             throw new ArgumentNullException(nameof(p), "Decays and the new parameter need the parameter.");
         if (maximum is null == c.Amsgrad)
             throw new ArgumentException(c.Amsgrad ? "AMSGrad needs the running maximum of the second moment." : "A running maximum is given but AMSGrad is off.", nameof(maximum));
+        if (!g.DType.IsFloatingPoint())
+            throw new ArgumentException($"Adam needs float32 or float64 gradients but got {g.DType.Name()}.", nameof(g));
         foreach (var (name, tensor) in new[] { ("m", m), ("v", v), ("maximum", maximum), ("p", p) })
         {
             if (tensor is not null && (tensor.Shape != g.Shape || tensor.DType != g.DType))
                 throw new ArgumentException($"Adam's {name} is {tensor.Shape} ({tensor.DType.Name()}) but the gradient is {g.Shape} ({g.DType.Name()}).", name);
         }
-        return g.DType switch
-        {
-            DType.Float32 => StepOf<float>(g, m, v, maximum, p, c, output),
-            DType.Float64 => StepOf<double>(g, m, v, maximum, p, c, output),
-            _ => throw new ArgumentException($"Adam needs float32 or float64 gradients but got {g.DType.Name()}.", nameof(g)),
-        };
     }
 
-    private static unsafe (Tensor, Tensor, Tensor?, Tensor) StepOf<T>(Tensor gradient, Tensor firstMoment, Tensor secondMoment, Tensor? maximumMoment, Tensor? parameter, AdamCoefficients c, AdamOutput output)
+    private static unsafe (Tensor, Tensor, Tensor?, Tensor) StepOf<T>(Tensor gradient, Tensor firstMoment, Tensor secondMoment, Tensor? maximumMoment, Tensor? parameter, AdamCoefficients c, AdamOutput output, bool reuse)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var count = gradient.Count;
-        var nextM = GC.AllocateUninitializedArray<T>(count);
-        var nextV = GC.AllocateUninitializedArray<T>(count);
-        var nextMax = c.Amsgrad ? GC.AllocateUninitializedArray<T>(count) : null;
-        var result = GC.AllocateUninitializedArray<T>(count);
+        T[] Output(Tensor? given) => reuse ? (T[])given!.Storage : GC.AllocateUninitializedArray<T>(count);
+        var nextM = Output(firstMoment);
+        var nextV = Output(secondMoment);
+        var nextMax = c.Amsgrad ? Output(maximumMoment) : null;
+        var result = Output(parameter);
         var scalars = new Scalars<T>(c, output);
         fixed (T* g = gradient.AsSpan<T>(), m = firstMoment.AsSpan<T>(), v = secondMoment.AsSpan<T>(), vmax = maximumMoment is null ? default : maximumMoment.AsSpan<T>(), p = parameter is null ? default : parameter.AsSpan<T>())
         fixed (T* m1 = nextM, v1 = nextV, vmax1 = nextMax, result1 = result)
