@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -126,17 +127,21 @@ public sealed record BatchNorm1d : Layer
             var normalized = (x - PerChannel(RunningMean!, x)) * PerChannel(invStd, x);
             return new Traced(Affined(normalized), new NormTrace(normalized, invStd, BatchStatistics: false), this);
         }
-        var n = x.Count / Features;
+        var n = ValuesPerChannel(x);
         // As PyTorch: batch statistics (training, or no running statistics to use) need more than one value per channel.
         if (n < 2)
             throw new ArgumentException($"{Describe(context.Path)} needs more than one value per channel to use batch statistics but got input {x.Shape}.", nameof(x));
+        if (x.Rank == 2)
+        {
+            var (output, normalized, batchMean, batchVariance, batchInverse) = BatchNormKernel.Forward(x, Weight, Bias, Eps);
+            return new Traced(output, new NormTrace(normalized, batchInverse, BatchStatistics: true), Next(context, batchMean, batchVariance, n));
+        }
         var mean = ChannelMean(x);
         var centered = x - PerChannel(mean, x);
         var variance = ChannelMean(centered * centered);
         var inverse = Reciprocal((variance + Eps).Sqrt());
         var xhat = centered * PerChannel(inverse, x);
-        var next = context.Mode == Mode.Train && TrackRunningStats ? Advanced(mean, variance, n) : this;
-        return new Traced(Affined(xhat), new NormTrace(xhat, inverse, BatchStatistics: true), next);
+        return new Traced(Affined(xhat), new NormTrace(xhat, inverse, BatchStatistics: true), Next(context, mean, variance, n));
     }
 
     /// <inheritdoc/>
@@ -144,8 +149,10 @@ public sealed record BatchNorm1d : Layer
     {
         var saved = Expect<NormTrace>(trace);
         ExpectGradient(saved.Normalized, dy, trace);
-        var dbeta = ChannelSum(dy);
-        var dgamma = ChannelSum(dy * saved.Normalized);
+        var fused = dy.Rank == 2 && saved.BatchStatistics;
+        var (dxFused, dgamma, dbeta) = fused
+            ? BatchNormKernel.Backward(dy, saved.Normalized, saved.InvStd, Weight, inputGradient)
+            : (null, ChannelSum(dy * saved.Normalized), ChannelSum(dy));
         var gradient = new BatchNorm1d(
             Features,
             Affine ? dgamma : null,
@@ -155,12 +162,12 @@ public sealed record BatchNorm1d : Layer
             NumBatchesTracked is null ? null : Tensor.Scalar(0, DType.Int64),
             Eps,
             Momentum);
-        if (!inputGradient)
-            return (null, gradient);
+        if (!inputGradient || fused)
+            return (dxFused, gradient);
         var scale = Weight is null ? saved.InvStd : Weight * saved.InvStd;
         if (!saved.BatchStatistics)
             return (dy * PerChannel(scale, dy), gradient);
-        var n = dy.Count / Features;
+        var n = ValuesPerChannel(dy);
         var dx = PerChannel(scale / n, dy) * ((dy * n) - PerChannel(dbeta, dy) - (saved.Normalized * PerChannel(dgamma, dy)));
         return (dx, gradient);
     }
@@ -171,15 +178,22 @@ public sealed record BatchNorm1d : Layer
 
     private static Tensor Reciprocal(Tensor t) => Tensor.Ones(t.Shape, t.DType) / t;
 
+    /// <summary>N, or N·L for [N, C, L]: counted from the shape, since with no channels there are no values to divide.</summary>
+    private static int ValuesPerChannel(Tensor t) => t.Shape[0] * (t.Rank == 3 ? t.Shape[2] : 1);
+
     /// <summary>A [C] tensor shaped to broadcast over the channel axis of <paramref name="like"/> ([C] for 2-D, [C, 1] for 3-D).</summary>
     private static Tensor PerChannel(Tensor channels, Tensor like) => like.Rank == 3 ? channels.Reshape(channels.Count, 1) : channels;
 
     /// <summary>The sum over every axis but the channel axis, [C], accumulated in double.</summary>
     private static Tensor ChannelSum(Tensor t) => (t.Rank == 3 ? t.To(DType.Float64).Sum(2).Sum(0) : t.Sum(0)).To(t.DType);
 
-    private static Tensor ChannelMean(Tensor t) => t.Rank == 3 ? (t.To(DType.Float64).Sum(2).Sum(0) / (t.Count / t.Shape[1])).To(t.DType) : t.Mean(0);
+    private static Tensor ChannelMean(Tensor t) => t.Rank == 3 ? (t.To(DType.Float64).Sum(2).Sum(0) / ValuesPerChannel(t)).To(t.DType) : t.Mean(0);
 
     private Tensor Affined(Tensor normalized) => Weight is null ? normalized : (normalized * PerChannel(Weight, normalized)) + PerChannel(Bias!, normalized);
+
+    /// <summary>The layer after a batch: advanced by its statistics in training with running statistics, else this one.</summary>
+    private BatchNorm1d Next(ForwardContext context, Tensor mean, Tensor variance, int n) =>
+        context.Mode == Mode.Train && TrackRunningStats ? Advanced(mean, variance, n) : this;
 
     /// <summary>The layer after a training batch: count + 1, and running statistics moved by the momentum or, without one, by 1/count.</summary>
     private BatchNorm1d Advanced(Tensor mean, Tensor variance, int n)
