@@ -11,15 +11,18 @@ using Pipelines.Tensors;
 namespace Pipelines.Examples.Commands;
 
 /// <summary>
-/// Fashion-MNIST (Zalando, MIT licence) from its standard IDX files: 784-512-256-10 with ReLU and dropout 0.2, AdamW with a
-/// one-cycle schedule, label smoothing 0.1, 20 epochs of batch 128 (<c>--lr</c>, <c>--wd</c>, <c>--epochs</c> and
-/// <c>--batch</c> change them). The dataset's own benchmark lists an MLP 256-128-100 at 0.8833. <c>--compare</c> then runs the same
-/// recipe in PyTorch (<c>Reference/torch_fashion.py</c>) in the same run, so the two times are measured on one machine
-/// in one state: this VM's speed varies by a factor of two from day to day, so a figure recorded another day means little.
+/// Fashion-MNIST (Zalando, MIT licence) from its standard IDX files: 784-512-256-10 with batch normalisation, ReLU and
+/// dropout 0.2 after each hidden layer, AdamW with a one-cycle schedule, label smoothing 0.1, 20 epochs of batch 64
+/// (<c>--lr</c>, <c>--wd</c>, <c>--epochs</c> and <c>--batch</c> change them). Batch normalisation is what lifts this MLP
+/// past 90.5 % in 20 epochs: without it, 20 or 30 epochs at this rate and batch 64 or 128 gave 89.7–90.3 % (with wider
+/// layers, more dropout, input dropout or flips too), and 90.6 % took 30 epochs at half the rate. The dataset's own
+/// benchmark lists an MLP 256-128-100 at 0.8833. <c>--compare</c> then runs the same recipe in PyTorch
+/// (<c>Reference/torch_fashion.py</c>) in the same run, so the two times are measured on one machine in one state: this
+/// VM's speed varies by a factor of two from day to day, so a figure recorded another day means little.
 /// </summary>
 public static partial class FashionCommand
 {
-    public const string Description = "Fashion-MNIST from the standard IDX files (--data DIR): an MLP with dropout; --compare times PyTorch's same recipe in the same run";
+    public const string Description = "Fashion-MNIST from the standard IDX files (--data DIR): an MLP with batch normalisation and dropout; --compare times PyTorch's same recipe in the same run";
 
     private const string Python = "/usr/bin/python3";
 
@@ -35,10 +38,12 @@ public static partial class FashionCommand
         }
         var (trainX, trainY) = (Idx.Read(files[0], DType.Float32).Reshape(-1, 784) / 255, Idx.Read(files[1]));
         var (testX, testY) = (Idx.Read(files[2], DType.Float32).Reshape(-1, 784) / 255, Idx.Read(files[3]));
-        var (epochs, batch, rate, decay, rows) = (line.Int("epochs", 20), line.Int("batch", 128), line.Double("lr", 2e-3), line.Double("wd", 1e-4), line.Int("train-rows", trainX.Shape[0]));
+        var (epochs, batch, rate, decay, rows) = (line.Int("epochs", 20), line.Int("batch", 64), line.Double("lr", 2e-3), line.Double("wd", 1e-4), line.Int("train-rows", trainX.Shape[0]));
         (trainX, trainY) = (trainX[..rows], trainY[..rows]);
         var k = new Key(81).Split(3);
-        var model = new Linear(k[0], 784, 512) >> new ReLU() >> new Dropout(0.2) >> new Linear(k[1], 512, 256) >> new ReLU() >> new Dropout(0.2) >> new Linear(k[2], 256, 10);
+        var model = new Linear(k[0], 784, 512) >> new BatchNorm1d(512) >> new ReLU() >> new Dropout(0.2)
+            >> new Linear(k[1], 512, 256) >> new BatchNorm1d(256) >> new ReLU() >> new Dropout(0.2)
+            >> new Linear(k[2], 256, 10);
         var steps = epochs * ((trainX.Shape[0] + batch - 1) / batch);
         var trainer = new Trainer<Chain>(
             Optimizers.AdamW(Schedules.OneCycle(rate, steps), weightDecay: decay),

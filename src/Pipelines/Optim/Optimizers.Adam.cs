@@ -101,7 +101,8 @@ public static partial class Optimizers
             var beta1 = settings.Momentum?.Invoke(adam.Step) ?? settings.Beta1;
             var rate = settings.LearningRate(adam.Step);
             var (first, second, maximum, results) = (new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>());
-            reuse = reuse && mode == AdamOutput.Parameter && OwnsEveryArray(gradients, parameters, adam);
+            // Written over only when no parameter can fail midway (a non-float one throws in the kernel), so an error leaves nothing half-updated.
+            reuse = reuse && mode == AdamOutput.Parameter && parameters.All(e => e.Value.DType.IsFloatingPoint()) && OwnsEveryArray(gradients, parameters, adam);
             foreach (var (name, p) in parameters)
             {
                 var decays = settings.DecayMask?.Invoke(name) ?? true;

@@ -9,12 +9,16 @@ public sealed record TrainingCase(string Name, int Batch, int[] Widths, string O
 {
     private static readonly int[] Mlp = [784, 256, 128, 10];
 
+    /// <summary>The fashion example's widths (the example adds batch normalisation and dropout).</summary>
+    private static readonly int[] Fashion = [784, 512, 256, 10];
+
     public static IReadOnlyList<TrainingCase> All { get; } =
     [
         new("mlp_train_sgd_b64", 64, Mlp, "sgd"),
         new("mlp_train_adamw_b64", 64, Mlp, "adamw"),
         new("mlp_train_sgd_b256", 256, Mlp, "sgd"),
         new("mlp_train_adamw_b256", 256, Mlp, "adamw"),
+        new("fashion_train_adamw_b64", 64, Fashion, "adamw"),
     ];
 
     /// <summary>The name, as BenchmarkDotNet shows the parameter.</summary>
