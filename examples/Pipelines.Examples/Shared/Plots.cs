@@ -32,6 +32,8 @@ public static class Plots
         }
         plot.Title(title);
         plot.XLabel("epoch");
+        // Epochs are whole: a short run would otherwise get ticks at 1.1, 1.2, ….
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.YLabel("loss");
         // Losses fall towards the lower right and accuracy rises to the upper right: the middle of the right edge stays clear.
         plot.ShowLegend(Alignment.MiddleRight);
