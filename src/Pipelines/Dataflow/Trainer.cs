@@ -13,6 +13,10 @@ namespace Pipelines.Dataflow;
 /// version, a fixed-order reduction, and the optimizer's step, with evaluation, early stopping, checkpoints and
 /// reports around it. The same steps are available one at a time through <see cref="Step"/>, and the graph gives
 /// bitwise what a plain loop over them gives, for any number of workers.
+/// Inside a run the graph owns the tensors its steps make and reuses their memory: Adam's step is written over the
+/// parameters and moments of the step before (never over the model it was given, the best model it keeps or the one it
+/// returns), and with one gradient worker a step's weight gradients go into the arrays of the last step's spent
+/// gradients. So a custom layer must not keep the gradients its backward pass returns.
 /// </summary>
 /// <typeparam name="TModel">The model's type; results come back typed as it.</typeparam>
 public sealed class Trainer<TModel>

@@ -35,6 +35,9 @@ internal sealed class TrainingGraph<TModel>
     private OptimizerState _state;
     private TModel? _best;
 
+    /// <summary>Last step's gradient arrays, for this step's weight gradients (one gradient worker only).</summary>
+    private readonly RecycledArrays _spentGradients = new();
+
     /// <summary>Whether <see cref="_model"/>'s parameters and <see cref="_state"/> were made by this graph's steps (not given by the caller), so a step may write over them.</summary>
     private bool _owned;
     private long _bestStep;
@@ -174,6 +177,7 @@ internal sealed class TrainingGraph<TModel>
         var gradients = new ValueAndGradient<TModel>[parts.Count];
         if (_options.Workers == 1)
         {
+            using var recycling = RecycledArrays.Use(_spentGradients);
             for (var i = 0; i < parts.Count; i++)
                 gradients[i] = _trainer.Gradient(_model, parts[i], Trainer<TModel>.PartKey(key, i, parts.Count));
         }
@@ -195,6 +199,8 @@ internal sealed class TrainingGraph<TModel>
         // The graph alone holds the model and state it made, unless the best model so far is this one (it is returned).
         var outcome = _trainer.Combine(_state, parts, gradients, giveUp: _owned && !ReferenceEquals(_best, _model));
         (_model, _state, _owned) = (outcome.Model, outcome.State, true);
+        if (_options.Workers == 1)
+            _spentGradients.Give(Spent(gradients, outcome));
         _step++;
         _examples += batch.Count;
         (_epoch, _position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0) : (batch.Epoch, batch.Position + batch.Count);
@@ -222,6 +228,21 @@ internal sealed class TrainingGraph<TModel>
             _stopReason ??= $"the time limit ({maxTime})";
         if (_stopReason is not null)
             producing.Cancel();
+    }
+
+    /// <summary>
+    /// The arrays of this step's gradients, which nothing reads once the optimizer has stepped: any the new model, its
+    /// state, the best model or the output still use (an optimizer may keep a gradient as its state) are left alone.
+    /// </summary>
+    private IEnumerable<Array> Spent(ValueAndGradient<TModel>[] gradients, StepResult<TModel> outcome)
+    {
+        var kept = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        var used = outcome.Model.NamedParameters().Tensors.Concat(outcome.Model.NamedBuffers().Tensors)
+            .Concat(OptimizerStates.ToTensors(outcome.State).Values).Append(outcome.Output)
+            .Concat(_best?.NamedParameters().Tensors ?? []);
+        foreach (var tensor in used)
+            kept.Add(tensor.Storage);
+        return gradients.SelectMany(g => g.Gradient.NamedParameters().Tensors).Where(t => t.IsWholeStorage && !kept.Contains(t.Storage)).Select(t => t.Storage);
     }
 
     /// <summary>Evaluates on the validation data, then applies what follows from it: the plateau's scale, early stopping, best checkpoints.</summary>

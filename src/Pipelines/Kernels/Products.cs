@@ -107,7 +107,8 @@ public static unsafe class Products
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var (r, n, k) = (dy.Shape.LeadingCount, dy.Shape.Last, x.Shape.Last);
-        var c = GC.AllocateUninitializedArray<T>(n * k);
+        // A weight gradient: inside a trainer's step, last step's gradient array of this size when there is one.
+        var c = RecycledArrays.Uninitialized<T>(n * k);
         Engine.TransposeMultiply<T>(dy.Span<T>(), Math.Max(1, n), x.Span<T>(), Math.Max(1, k), c, Math.Max(1, k), n, k, r);
         return Tensor.Own(c, new Shape(n, k));
     }

@@ -41,4 +41,8 @@ internal static class TrainingData
 
     public static Chain Model() =>
         new Linear(new Key(7), Features, 16) >> new ReLU() >> new Dropout(0.1) >> new Linear(new Key(8), 16, Classes);
+
+    /// <summary>A model whose first weight is large enough (24,576 floats) for the trainer to reuse its gradient arrays.</summary>
+    public static Chain WideModel() =>
+        new Linear(new Key(7), Features, 4096) >> new ReLU() >> new Dropout(0.1) >> new Linear(new Key(8), 4096, Classes);
 }
