@@ -28,6 +28,8 @@ internal sealed class TrainingGraph<TModel>
     private readonly DataSource _data;
     private readonly CancellationToken _cancellation;
     private readonly BufferBlock<TrainingReport> _reports = new();
+    private readonly List<TrainingReport> _unsent = [];
+    private long _lastSent;
     private readonly Key _key;
     private readonly Stopwatch _clock = new();
 
@@ -49,6 +51,9 @@ internal sealed class TrainingGraph<TModel>
     private MetricSum[] _epochSums;
     private string? _stopReason;
     private bool _canceled;
+
+    /// <summary>The longest a step report waits to go out.</summary>
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(50);
 
     public TrainingGraph(Trainer<TModel> trainer, DataSource data, TrainingCheckpoint<TModel> start, CancellationToken cancellation)
     {
@@ -109,7 +114,7 @@ internal sealed class TrainingGraph<TModel>
         {
             // The step block failed (or a fault reached it from the data): stop everything upstream, report the cause.
             graph.Cancel();
-            _reports.Complete();
+            EndReports();
             await Quietly(producer).ConfigureAwait(false);
             ExceptionDispatchInfo.Capture(Original(e)).Throw();
             throw;
@@ -122,13 +127,13 @@ internal sealed class TrainingGraph<TModel>
         // Cancellation either stopped the step block itself or completed it by canceling the blocks upstream.
         if (_canceled || _cancellation.IsCancellationRequested)
         {
-            _reports.Complete();
+            EndReports();
             throw new OperationCanceledException($"Training was canceled after step {_step}.", _cancellation);
         }
         _stopReason ??= "every epoch done";
         WriteCheckpoint(_options.Checkpoints?.LastPath);
         Report(new StoppedReport(_step, _epoch, _clock.Elapsed, _stopReason));
-        _reports.Complete();
+        EndReports();
         var restoreBest = _options.EarlyStopping?.RestoreBest == true && _best is not null;
         return new TrainingResult<TModel>(restoreBest ? _best! : _model, _state, _step, _epoch, _stopReason, _evaluations);
     }
@@ -287,7 +292,32 @@ internal sealed class TrainingGraph<TModel>
         Report(new CheckpointReport(_step, _epoch, _clock.Elapsed, path));
     }
 
-    private void Report(TrainingReport report) => _reports.Post(report);
+    /// <summary>
+    /// Step reports go out in bursts, at most <see cref="ReportInterval"/> apart (a progress display redraws about that
+    /// often); any other report goes out at once with those before it, so the order holds. A reader woken for every step
+    /// took a thread from the kernels' fork and join each time.
+    /// </summary>
+    private void Report(TrainingReport report)
+    {
+        _unsent.Add(report);
+        if (report is not StepReport || Stopwatch.GetElapsedTime(_lastSent) >= ReportInterval)
+            SendReports();
+    }
+
+    private void SendReports()
+    {
+        foreach (var report in _unsent)
+            _reports.Post(report);
+        _unsent.Clear();
+        _lastSent = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Sends what is left and ends the report stream: on every way out of a run.</summary>
+    private void EndReports()
+    {
+        SendReports();
+        _reports.Complete();
+    }
 
     private Loaded Load(BatchPlan plan, Key transformKey)
     {

@@ -18,7 +18,8 @@ public sealed class TrainingRun<TModel>
 
     /// <summary>
     /// Every report in order, ending when the run ends (read it with <c>await foreach</c>; the run does not wait for a
-    /// reader). A run that fails ends its reports and faults <see cref="Completion"/> with the original exception.
+    /// reader). Step reports arrive in bursts at most 50 ms apart, every other report at once. A run that fails ends its
+    /// reports and faults <see cref="Completion"/> with the original exception.
     /// </summary>
     public IAsyncEnumerable<TrainingReport> Reports { get; }
 

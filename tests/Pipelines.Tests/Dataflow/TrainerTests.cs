@@ -162,6 +162,8 @@ public sealed class TrainerTests
         await run.Completion;
         Assert.Equal(Enumerable.Range(1, 21).Select(i => (long)i), reports.OfType<StepReport>().Select(r => r.Step));
         Assert.Equal([0, 1, 2], reports.OfType<EpochReport>().Select(r => r.Epoch));
+        // Step reports go out in bursts, yet each epoch's report still follows that epoch's last step.
+        Assert.All(reports.Select((r, i) => (Report: r, Index: i)).Where(p => p.Report is EpochReport), p => Assert.Equal(p.Report.Step, reports.Take(p.Index).OfType<StepReport>().Last().Step));
         Assert.All(reports.OfType<EvaluationReport>(), e => Assert.InRange(e.Metrics["accuracy"], 0, 1));
         Assert.Equal("every epoch done", Assert.IsType<StoppedReport>(reports[^1]).Reason);
         Assert.True(reports.OfType<EpochReport>().Last().Metrics["loss"] < reports.OfType<EpochReport>().First().Metrics["loss"]);
