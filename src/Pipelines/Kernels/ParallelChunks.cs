@@ -22,7 +22,7 @@ internal static class ParallelChunks
             body(0, count);
             return;
         }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part => body(Boundary(count, part, parts), Boundary(count, part + 1, parts)));
+        KernelThreads.Run(parts, part => body(Boundary(count, part, parts), Boundary(count, part + 1, parts)));
     }
 
     private static int Boundary(int count, int part, int parts) =>

@@ -69,7 +69,7 @@ internal static unsafe class GemmDriver
             Sequential<TOps, TVector, T, TVectors>(problem, blocks, 0, m, 0, panels);
             return;
         }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        KernelThreads.Run(parts, part =>
         {
             if (splitRows)
             {

@@ -1,0 +1,62 @@
+using Pipelines.Kernels;
+using Xunit;
+
+namespace Pipelines.Tests.Kernels;
+
+/// <summary>The kernels' helper threads: every part runs once, failures reach the caller, and busy helpers never block a kernel.</summary>
+public sealed class KernelThreadsTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void Every_part_runs_exactly_once_before_Run_returns(int parts)
+    {
+        var runs = new int[parts];
+        KernelThreads.Run(parts, part => Interlocked.Increment(ref runs[part]));
+        Assert.All(runs, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void The_parts_run_at_the_same_time_on_different_threads()
+    {
+        var threads = new int[2];
+        using var bothStarted = new Barrier(2);
+        // Each part waits for the other, so the test fails if one thread ran both.
+        KernelThreads.Run(2, part =>
+        {
+            threads[part] = Environment.CurrentManagedThreadId;
+            Assert.True(bothStarted.SignalAndWait(TimeSpan.FromSeconds(10)), "the two parts did not run at the same time");
+        });
+        Assert.NotEqual(threads[0], threads[1]);
+    }
+
+    [Fact]
+    public void A_failing_part_reaches_the_caller_after_every_part_finished_and_the_helpers_keep_working()
+    {
+        var finished = 0;
+        var failure = Assert.Throws<AggregateException>(() => KernelThreads.Run(3, part =>
+        {
+            if (part == 2)
+                throw new InvalidOperationException("part 2 failed");
+            Thread.Sleep(20);
+            Interlocked.Increment(ref finished);
+        }));
+        Assert.Equal("part 2 failed", Assert.Single(failure.InnerExceptions).Message);
+        Assert.Equal(2, finished);
+        var runs = new int[3];
+        KernelThreads.Run(3, part => Interlocked.Increment(ref runs[part]));
+        Assert.All(runs, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void Kernels_started_inside_a_part_or_from_many_threads_at_once_all_complete()
+    {
+        var totals = new long[16];
+        Parallel.For(0, totals.Length, caller => KernelThreads.Run(4, outer =>
+            KernelThreads.Run(3, inner => Interlocked.Add(ref totals[caller], (outer * 3) + inner + 1))));
+        Assert.All(totals, total => Assert.Equal(Enumerable.Range(1, 12).Sum(), total));
+    }
+}
