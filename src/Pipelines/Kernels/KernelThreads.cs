@@ -8,8 +8,8 @@ namespace Pipelines.Kernels;
 /// the thread pool (<see cref="Parallel.For(int, int, Action{int})"/>) the second part of a product started on average
 /// about 50 µs after the first on the 2-core development VM (the pool's workers had gone to sleep, or its queue held
 /// the dataflow blocks' tasks), and one time in seven the caller ran both parts itself. A helper here waits for its
-/// next part spinning for a millisecond, yielding its core to any thread that is ready to run, and only then sleeps.
-/// One kernel at a time has the helpers; a kernel that finds them busy (another thread's, or one nested in a part)
+/// next part spinning for a millisecond, yielding its core to any thread that is ready to run, and only then sleeps;
+/// a part no helper has started by the time the caller finishes its own, the caller runs itself. One kernel at a time has the helpers; a kernel that finds them busy (another thread's, or one nested in a part)
 /// runs its parts through the thread pool as before. Which thread runs a part never changes a bit: the kernels
 /// split rows, columns and chunks, never a reduction.
 /// </summary>
@@ -44,6 +44,7 @@ internal static class KernelThreads
             for (var part = 1; part < parts; part++)
                 helpers[part - 1].Post(job, part);
             job.Run(0);
+            job.RunUnstarted();
             job.AwaitHelpers();
             job.ThrowIfFailed();
         }
@@ -70,11 +71,12 @@ internal static class KernelThreads
         }
     }
 
-    /// <summary>One parallel kernel: its body, the helpers' parts still running, and what any part threw.</summary>
+    /// <summary>One parallel kernel: its body, which parts have been taken, the taken parts still running, and what any part threw.</summary>
     private sealed class Job(Action<int> body, int helperParts)
     {
         private readonly Action<int> _body = body;
         private readonly List<Exception> _failures = [];
+        private readonly int[] _taken = new int[helperParts + 1];
         private int _running = helperParts;
 
         public void Run(int part)
@@ -90,13 +92,26 @@ internal static class KernelThreads
             }
         }
 
-        public void RunForHelper(int part)
+        /// <summary>Runs <paramref name="part"/> (one of the helpers') unless another thread has taken it.</summary>
+        public void RunIfUntaken(int part)
         {
+            if (Interlocked.Exchange(ref _taken[part], 1) != 0)
+                return;
             Run(part);
             Interlocked.Decrement(ref _running);
         }
 
-        /// <summary>Spins until the helpers' parts are done: they started when the caller's did and are about as long.</summary>
+        /// <summary>
+        /// The caller, done with its own part, runs the helpers' parts that have not started: the parts are about as
+        /// long as the caller's, so a helper that has not begun one by now would finish it later than the caller can.
+        /// </summary>
+        public void RunUnstarted()
+        {
+            for (var part = 1; part < _taken.Length; part++)
+                RunIfUntaken(part);
+        }
+
+        /// <summary>Spins until the parts the helpers took are done.</summary>
         public void AwaitHelpers()
         {
             var spinner = default(SpinWait);
@@ -138,7 +153,7 @@ internal static class KernelThreads
             while (true)
             {
                 var (job, part) = AwaitPost();
-                job.RunForHelper(part);
+                job.RunIfUntaken(part);
             }
         }
 

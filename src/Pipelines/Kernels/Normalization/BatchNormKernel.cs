@@ -27,79 +27,119 @@ internal static class BatchNormKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, c) = (input.Shape[0], input.Shape[1]);
-        var x = input.Span<T>();
-        var sums = new double[c];
-        var wide = new double[c];
-        for (var i = 0; i < n; i++)
-            AddRow(x.Slice(i * c, c), sums, wide);
-        var mean = Averaged<T>(sums, n);
         var normalized = GC.AllocateUninitializedArray<T>(n * c);
-        var square = new T[c];
+        var output = weight is null ? normalized : GC.AllocateUninitializedArray<T>(n * c);
+        var (mean, variance, inverse) = (new T[c], new T[c], new T[c]);
+        ParallelChunks.Run(c, (long)n * c, ChannelAlignment, (first, end) =>
+        {
+            var columns = new Columns(n, c, first, end - first);
+            ForwardColumns(columns, input.Span<T>(), weight, bias, eps, normalized, output, mean, variance, inverse);
+        });
+        var xhat = Tensor.Own(normalized, input.Shape);
+        var (mu, sigma2, invStd) = (Tensor.Own(mean, new Shape(c)), Tensor.Own(variance, new Shape(c)), Tensor.Own(inverse, new Shape(c)));
+        return (weight is null ? xhat : Tensor.Own(output, input.Shape), xhat, mu, sigma2, invStd);
+    }
+
+    /// <summary>The forward pass over the channels <paramref name="columns"/> holds, every row of them.</summary>
+    private static void ForwardColumns<T>(Columns columns, ReadOnlySpan<T> x, Tensor? weight, Tensor? bias, double eps, T[] normalized, T[] output, T[] meanOut, T[] varianceOut, T[] inverseOut)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, width) = (columns.Rows, columns.Width);
+        var sums = new double[width];
+        var wide = new double[width];
+        for (var i = 0; i < n; i++)
+            AddRow(columns.Row(x, i), sums, wide);
+        var mean = columns.Of(meanOut);
+        Averaged(sums, n, mean);
+        var square = new T[width];
         Array.Clear(sums);
         for (var i = 0; i < n; i++)
         {
-            var centered = normalized.AsSpan(i * c, c);
-            TensorPrimitives.Subtract(x.Slice(i * c, c), mean, centered);
+            var centered = columns.Row(normalized, i);
+            TensorPrimitives.Subtract(columns.Row(x, i), mean, centered);
             TensorPrimitives.Multiply<T>(centered, centered, square);
             AddRow<T>(square, sums, wide);
         }
-        var variance = Averaged<T>(sums, n);
-        var inverse = new T[c];
+        var variance = columns.Of(varianceOut);
+        Averaged(sums, n, variance);
+        var inverse = columns.Of(inverseOut);
         TensorPrimitives.Add(variance, T.CreateTruncating(eps), inverse);
         TensorPrimitives.Sqrt<T>(inverse, inverse);
         TensorPrimitives.Divide(T.One, inverse, inverse);
         for (var i = 0; i < n; i++)
-            TensorPrimitives.Multiply(normalized.AsSpan(i * c, c), inverse, normalized.AsSpan(i * c, c));
-        var xhat = Tensor.Own(normalized, input.Shape);
-        var (mu, sigma2, invStd) = (Tensor.Own(mean, new Shape(c)), Tensor.Own(variance, new Shape(c)), Tensor.Own(inverse, new Shape(c)));
+            TensorPrimitives.Multiply(columns.Row(normalized, i), inverse, columns.Row(normalized, i));
         if (weight is null)
-            return (xhat, xhat, mu, sigma2, invStd);
-        var output = GC.AllocateUninitializedArray<T>(n * c);
-        var gamma = weight.Span<T>();
-        var beta = bias!.Span<T>();
+            return;
+        var gamma = columns.Of(weight.Span<T>());
+        var beta = columns.Of(bias!.Span<T>());
         for (var i = 0; i < n; i++)
         {
-            var row = output.AsSpan(i * c, c);
-            TensorPrimitives.Multiply(normalized.AsSpan(i * c, c), gamma, row);
+            var row = columns.Row(output, i);
+            TensorPrimitives.Multiply(columns.Row(normalized, i), gamma, row);
             TensorPrimitives.Add(row, beta, row);
         }
-        return (Tensor.Own(output, input.Shape), xhat, mu, sigma2, invStd);
     }
 
     private static (Tensor?, Tensor, Tensor) Backward<T>(Tensor gradient, Tensor normalized, Tensor inverse, Tensor? weight, bool inputGradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, c) = (gradient.Shape[0], gradient.Shape[1]);
-        var dy = gradient.Span<T>();
-        var xhat = normalized.Span<T>();
-        var (betaSums, gammaSums, wide) = (new double[c], new double[c], new double[c]);
-        var product = new T[c];
+        var (dgamma, dbeta) = (new T[c], new T[c]);
+        var dx = inputGradient ? GC.AllocateUninitializedArray<T>(n * c) : null;
+        ParallelChunks.Run(c, (long)n * c, ChannelAlignment, (first, end) =>
+        {
+            var columns = new Columns(n, c, first, end - first);
+            BackwardColumns(columns, gradient.Span<T>(), normalized.Span<T>(), inverse.Span<T>(), weight, dgamma, dbeta, dx);
+        });
+        var (gammaGradient, betaGradient) = (Tensor.Own(dgamma, new Shape(c)), Tensor.Own(dbeta, new Shape(c)));
+        return (dx is null ? null : Tensor.Own(dx, gradient.Shape), gammaGradient, betaGradient);
+    }
+
+    /// <summary>The backward pass over the channels <paramref name="columns"/> holds; dx only when <paramref name="dxOut"/> is given.</summary>
+    private static void BackwardColumns<T>(Columns columns, ReadOnlySpan<T> dy, ReadOnlySpan<T> xhat, ReadOnlySpan<T> inverse, Tensor? weight, T[] dgammaOut, T[] dbetaOut, T[]? dxOut)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, width) = (columns.Rows, columns.Width);
+        var (betaSums, gammaSums, wide) = (new double[width], new double[width], new double[width]);
+        var product = new T[width];
         for (var i = 0; i < n; i++)
         {
-            AddRow(dy.Slice(i * c, c), betaSums, wide);
-            TensorPrimitives.Multiply(dy.Slice(i * c, c), xhat.Slice(i * c, c), product);
+            AddRow(columns.Row(dy, i), betaSums, wide);
+            TensorPrimitives.Multiply(columns.Row(dy, i), columns.Row(xhat, i), product);
             AddRow<T>(product, gammaSums, wide);
         }
-        var (dbeta, dgamma) = (Narrowed<T>(betaSums), Narrowed<T>(gammaSums));
-        var (gammaGradient, betaGradient) = (Tensor.Own(dgamma, new Shape(c)), Tensor.Own(dbeta, new Shape(c)));
-        if (!inputGradient)
-            return (null, gammaGradient, betaGradient);
+        var dbeta = columns.Of(dbetaOut);
+        var dgamma = columns.Of(dgammaOut);
+        TensorPrimitives.ConvertTruncating<double, T>(betaSums, dbeta);
+        TensorPrimitives.ConvertTruncating<double, T>(gammaSums, dgamma);
+        if (dxOut is null)
+            return;
         var count = T.CreateTruncating(n);
-        var scale = inverse.Span<T>().ToArray();
+        var scale = columns.Of(inverse).ToArray();
         if (weight is not null)
-            TensorPrimitives.Multiply(weight.Span<T>(), scale, scale);
+            TensorPrimitives.Multiply(columns.Of(weight.Span<T>()), scale, scale);
         TensorPrimitives.Divide<T>(scale, count, scale);
-        var dx = GC.AllocateUninitializedArray<T>(n * c);
         for (var i = 0; i < n; i++)
         {
-            var row = dx.AsSpan(i * c, c);
-            TensorPrimitives.Multiply(dy.Slice(i * c, c), count, row);
+            var row = columns.Row(dxOut, i);
+            TensorPrimitives.Multiply(columns.Row(dy, i), count, row);
             TensorPrimitives.Subtract<T>(row, dbeta, row);
-            TensorPrimitives.Multiply(xhat.Slice(i * c, c), dgamma, product);
+            TensorPrimitives.Multiply(columns.Row(xhat, i), dgamma, product);
             TensorPrimitives.Subtract<T>(row, product, row);
             TensorPrimitives.Multiply<T>(scale, row, row);
         }
-        return (Tensor.Own(dx, gradient.Shape), gammaGradient, betaGradient);
+    }
+
+    /// <summary>Channels [First, First + Width) of an [N, C] matrix stored by rows: the slice of each row, or of a per-channel vector.</summary>
+    private readonly record struct Columns(int Rows, int Channels, int First, int Width)
+    {
+        public ReadOnlySpan<T> Row<T>(ReadOnlySpan<T> matrix, int row) => matrix.Slice((row * Channels) + First, Width);
+
+        public Span<T> Row<T>(T[] matrix, int row) => matrix.AsSpan((row * Channels) + First, Width);
+
+        public ReadOnlySpan<T> Of<T>(ReadOnlySpan<T> channels) => channels.Slice(First, Width);
+
+        public Span<T> Of<T>(T[] channels) => channels.AsSpan(First, Width);
     }
 
     /// <summary>Adds a row to the channel sums in double, as an axis sum does: float32 widened first.</summary>
@@ -116,18 +156,13 @@ internal static class BatchNormKernel
     }
 
     /// <summary>The sums divided by the row count in double, then rounded to the element type: an axis mean.</summary>
-    private static T[] Averaged<T>(double[] sums, int n)
+    private static void Averaged<T>(double[] sums, int n, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         TensorPrimitives.Divide(sums, n, sums);
-        return Narrowed<T>(sums);
+        TensorPrimitives.ConvertTruncating<double, T>(sums, destination);
     }
 
-    private static T[] Narrowed<T>(double[] sums)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var result = new T[sums.Length];
-        TensorPrimitives.ConvertTruncating<double, T>(sums, result);
-        return result;
-    }
+    /// <summary>Channels per chunk start at multiples of 16, so threads write different cache lines of each row.</summary>
+    private const int ChannelAlignment = 16;
 }
