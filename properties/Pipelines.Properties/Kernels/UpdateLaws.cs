@@ -1,3 +1,4 @@
+using System.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -90,6 +91,52 @@ public sealed class UpdateLaws
             }
             return true.ToProperty();
         });
+
+    /// <summary>
+    /// The fused Adam step equals its formula written out one rounded operation at a time, every division included, at
+    /// any step: early, around the step where 1 − β₁ᵗ first rounds to 1 in the element type (about 165 in float32), and
+    /// late enough for √(1 − β₂ᵗ) to round to 1 as well, where the kernel leaves the divisions by one out.
+    /// </summary>
+    [Property]
+    public Property Adam_equals_its_formula_with_every_division_at_any_step(bool float64) => Prop.ForAll(
+        (from seed in Generators.Seed
+         from length in Length
+         from step in Gen.Elements(1, 2, 10, 150, 164, 165, 166, 340, 1000, 17_000, 20_000, 100_000)
+         select (seed, length, step)).ToArbitrary(),
+        c => float64 ? AdamMatchesFormula<double>(c.seed, c.length, c.step) : AdamMatchesFormula<float>(c.seed, c.length, c.step));
+
+    private static Property AdamMatchesFormula<T>(ulong seed, int length, int step)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var dtype = typeof(T) == typeof(double) ? DType.Float64 : DType.Float32;
+        var keys = new Key(seed).Split(4);
+        var shape = new Shape(length);
+        var (g, m, p) = (Tensor.Normal(keys[0], shape, dtype: dtype), Tensor.Normal(keys[1], shape, dtype: dtype), Tensor.Normal(keys[2], shape, dtype: dtype));
+        var v = Tensor.Uniform(keys[3], shape, dtype: dtype);
+        var (correction1, correction2) = (1 - Math.Pow(0.9, step), Math.Sqrt(1 - Math.Pow(0.999, step)));
+        var result = AdamKernel.Step(g, m, v, null, p, new AdamCoefficients(0.9, 0.999, 1e-8, correction1, correction2, false, 0, 0.02, 0.1), AdamOutput.Parameter);
+        static T Of(double x) => T.CreateTruncating(x);
+        var (gs, ms, vs, ps) = (g.AsSpan<T>().ToArray(), m.AsSpan<T>().ToArray(), v.AsSpan<T>().ToArray(), p.AsSpan<T>().ToArray());
+        var (nextM, nextV, next) = (result.M.AsSpan<T>().ToArray(), result.V.AsSpan<T>().ToArray(), result.Result.AsSpan<T>().ToArray());
+        for (var i = 0; i < length; i++)
+        {
+            var mi = (ms[i] * Of(0.9)) + (gs[i] * Of(1 - 0.9));
+            var vi = (vs[i] * Of(0.999)) + (gs[i] * gs[i] * Of(1 - 0.999));
+            var d = (mi / Of(correction1)) / ((T.Sqrt(vi) / Of(correction2)) + Of(1e-8));
+            d += ps[i] * Of(0.02);
+            var u = d * Of(-0.1);
+            var expected = u == T.Zero ? ps[i] : ps[i] + u;
+            if (!Same(nextM[i], mi) || !Same(nextV[i], vi) || !Same(next[i], expected))
+                return false.Label($"element {i} of {length} at step {step}, seed={seed}, {dtype.Name()}: {next[i]} against {expected}");
+        }
+        return true.ToProperty();
+    }
+
+    private static bool Same<T>(T a, T b)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        typeof(T) == typeof(double)
+            ? BitConverter.DoubleToInt64Bits((double)(object)a) == BitConverter.DoubleToInt64Bits((double)(object)b)
+            : BitConverter.SingleToInt32Bits((float)(object)a) == BitConverter.SingleToInt32Bits((float)(object)b);
 
     /// <summary>Long tensors are split across threads; the split never changes a bit of Adam's results or of an element-wise map.</summary>
     [Property(MaxTest = 8)]

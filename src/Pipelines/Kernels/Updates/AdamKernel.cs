@@ -130,7 +130,9 @@ public static class AdamKernel
                 denominatorMoment = TOps.Max(TOps.Load(ref vmax, i), vi);
                 TOps.Store(denominatorMoment, ref nextMax, i);
             }
-            var d = TOps.Divide(TOps.Divide(mi, correction1), TOps.Add(TOps.Divide(TOps.Sqrt(denominatorMoment), correction2), epsilon));
+            var corrected = c.DividesByCorrection1 ? TOps.Divide(mi, correction1) : mi;
+            var root = TOps.Sqrt(denominatorMoment);
+            var d = TOps.Divide(corrected, TOps.Add(c.DividesByCorrection2 ? TOps.Divide(root, correction2) : root, epsilon));
             if (c.HasDecoupled)
                 d = TOps.Add(d, TOps.Multiply(TOps.Load(ref p, i), decoupled));
             if (c.Output == AdamOutput.Direction)
@@ -199,6 +201,16 @@ public static class AdamKernel
         public T Decoupled { get; } = T.CreateTruncating(c.DecoupledDecay);
 
         public T NegativeRate { get; } = T.CreateTruncating(-c.LearningRate);
+
+        /// <summary>
+        /// Whether the bias corrections still divide: x / 1 is x exactly (IEEE division by one, a NaN stays the NaN it
+        /// was), so once a correction rounds to 1 in the element type (1 − 0.9ᵗ after about 165 steps in float32) the
+        /// division is left out without changing a bit. Division and square root are what bind this kernel, not memory.
+        /// </summary>
+        public bool DividesByCorrection1 { get; } = T.CreateTruncating(c.BiasCorrection1) != T.One;
+
+        /// <inheritdoc cref="DividesByCorrection1"/>
+        public bool DividesByCorrection2 { get; } = T.CreateTruncating(c.SqrtBiasCorrection2) != T.One;
 
         public bool HasCoupled { get; } = c.CoupledDecay != 0;
 
