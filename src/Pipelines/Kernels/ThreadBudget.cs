@@ -5,6 +5,8 @@ namespace Pipelines.Kernels;
 /// columns of a product and chunks of element-wise passes, never a reduction, so any budget gives the same bits.
 /// Process-wide through <see cref="MaxThreads"/>; a scope from <see cref="Limit"/> narrows it for the code it flows to
 /// (an async flow, a worker), so workers running side by side share the cores instead of each taking all of them.
+/// The extra threads are helpers the library keeps for its kernels: one waits for its next part spinning, yielding its
+/// core, for up to a millisecond after a kernel, then sleeps.
 /// </summary>
 public static class ThreadBudget
 {
