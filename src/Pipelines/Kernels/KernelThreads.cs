@@ -9,9 +9,10 @@ namespace Pipelines.Kernels;
 /// about 50 µs after the first on the 2-core development VM (the pool's workers had gone to sleep, or its queue held
 /// the dataflow blocks' tasks), and one time in seven the caller ran both parts itself. A helper here waits for its
 /// next part spinning for a millisecond, yielding its core to any thread that is ready to run, and only then sleeps;
-/// a part no helper has started by the time the caller finishes its own, the caller runs itself. One kernel at a time has the helpers; a kernel that finds them busy (another thread's, or one nested in a part)
-/// runs its parts through the thread pool as before. Which thread runs a part never changes a bit: the kernels
-/// split rows, columns and chunks, never a reduction.
+/// a part no helper has started by the time the caller finishes its own, the caller runs itself. One kernel at a time
+/// has the helpers; a kernel that finds them busy (another thread's, or one nested in a part) runs its parts through the
+/// thread pool as before. Which thread runs a part never changes a bit: the kernels split rows, columns and chunks,
+/// never a reduction.
 /// </summary>
 internal static class KernelThreads
 {
@@ -148,6 +149,10 @@ internal static class KernelThreads
             }
         }
 
+        /// <summary>
+        /// Runs each part posted. A post whose part the caller took before the helper woke leaves a count behind; the
+        /// helper then finds the latest job's part taken, and the extra turn does nothing.
+        /// </summary>
         private void Loop()
         {
             while (true)

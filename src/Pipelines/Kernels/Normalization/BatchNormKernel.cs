@@ -7,9 +7,10 @@ namespace Pipelines.Kernels;
 
 /// <summary>
 /// Batch normalisation of [N, C] input with batch statistics, forward and backward, a row at a time with no tensor
-/// between the steps: the same operations as <c>BatchNorm1d</c> composes from tensor arithmetic, in the same
-/// order and precision (channel sums in double, over rows in order; every other step in the element type), so the bits
-/// are the composed layer's. Composed, a 64 × 512 batch took a dozen allocating passes and a few hundred microseconds.
+/// between the steps, a large batch's channels split between threads: the same operations as <c>BatchNorm1d</c>
+/// composes from tensor arithmetic, in the same order and precision (channel sums in double, over rows in order; every
+/// other step in the element type), so the bits are the composed layer's. Composed, a 64 × 512 batch took a dozen
+/// allocating passes and a few hundred microseconds.
 /// </summary>
 internal static class BatchNormKernel
 {
