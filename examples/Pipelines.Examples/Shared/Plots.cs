@@ -73,6 +73,8 @@ public static class Plots
         var map = plot.Add.Heatmap(values);
         map.Colormap = new ScottPlot.Colormaps.Viridis();
         plot.Add.ColorBar(map);
+        // The cells fill the axes: the default margins left empty bands beyond the first and last rows and columns.
+        plot.Axes.Margins(0, 0);
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
