@@ -41,11 +41,11 @@ internal static class KernelThreads
         try
         {
             var helpers = Helpers(parts - 1);
-            var job = new Job(body, parts - 1);
-            for (var part = 1; part < parts; part++)
-                helpers[part - 1].Post(job, part);
+            var job = new Job(body, parts);
+            for (var helper = 0; helper < parts - 1; helper++)
+                helpers[helper].Post(job);
             job.Run(0);
-            job.RunUnstarted();
+            job.RunUntaken();
             job.AwaitHelpers();
             job.ThrowIfFailed();
         }
@@ -72,13 +72,14 @@ internal static class KernelThreads
         }
     }
 
-    /// <summary>One parallel kernel: its body, which parts have been taken, the taken parts still running, and what any part threw.</summary>
-    private sealed class Job(Action<int> body, int helperParts)
+    /// <summary>One parallel kernel: its body, the next part nobody has taken, the taken parts still running, and what any part threw.</summary>
+    private sealed class Job(Action<int> body, int parts)
     {
         private readonly Action<int> _body = body;
-        private readonly List<Exception> _failures = [];
-        private readonly int[] _taken = new int[helperParts + 1];
-        private int _running = helperParts;
+        private readonly int _parts = parts;
+        private List<Exception>? _failures;
+        private int _next = 1;
+        private int _running = parts - 1;
 
         public void Run(int part)
         {
@@ -88,28 +89,31 @@ internal static class KernelThreads
             }
             catch (Exception failure)
             {
-                lock (_failures)
-                    _failures.Add(failure);
+                lock (this)
+                    (_failures ??= []).Add(failure);
             }
         }
 
-        /// <summary>Runs <paramref name="part"/> (one of the helpers') unless another thread has taken it.</summary>
-        public void RunIfUntaken(int part)
+        /// <summary>Takes the next part after the caller's and runs it; returns false when every part is taken.</summary>
+        public bool RunNext()
         {
-            if (Interlocked.Exchange(ref _taken[part], 1) != 0)
-                return;
+            var part = Interlocked.Increment(ref _next) - 1;
+            if (part >= _parts)
+                return false;
             Run(part);
             Interlocked.Decrement(ref _running);
+            return true;
         }
 
         /// <summary>
-        /// The caller, done with its own part, runs the helpers' parts that have not started: the parts are about as
-        /// long as the caller's, so a helper that has not begun one by now would finish it later than the caller can.
+        /// The caller, done with its own part, runs the parts no helper has taken: the parts are about as long as the
+        /// caller's, so a helper that has not begun one by now would finish it later than the caller can.
         /// </summary>
-        public void RunUnstarted()
+        public void RunUntaken()
         {
-            for (var part = 1; part < _taken.Length; part++)
-                RunIfUntaken(part);
+            while (RunNext())
+            {
+            }
         }
 
         /// <summary>Spins until the parts the helpers took are done.</summary>
@@ -122,47 +126,43 @@ internal static class KernelThreads
 
         public void ThrowIfFailed()
         {
-            if (_failures.Count > 0)
-                throw new AggregateException(_failures);
+            if (_failures is { } failures)
+                throw new AggregateException(failures);
         }
     }
 
-    /// <summary>A background thread that runs the parts posted to it, one at a time.</summary>
+    /// <summary>A background thread that runs a part of each job posted to it.</summary>
     private sealed class Helper
     {
         private readonly object _gate = new();
         private int _posted;
         private Job? _job;
-        private int _part;
 
         public Helper(int index) =>
             new Thread(Loop) { IsBackground = true, Name = $"Pipelines kernels {index}" }.Start();
 
-        /// <summary>Hands the helper a part; taking the gate publishes the job to the helper, which takes it too.</summary>
-        public void Post(Job job, int part)
+        /// <summary>Hands the helper a job; taking the gate publishes it to the helper, which takes the gate too.</summary>
+        public void Post(Job job)
         {
             lock (_gate)
             {
-                (_job, _part) = (job, part);
+                _job = job;
                 _posted++;
                 Monitor.Pulse(_gate);
             }
         }
 
         /// <summary>
-        /// Runs each part posted. A post whose part the caller took before the helper woke leaves a count behind; the
-        /// helper then finds the latest job's part taken, and the extra turn does nothing.
+        /// Takes a part of each job posted. A post whose parts the caller took before the helper woke leaves a count
+        /// behind; the helper then finds every part of the latest job taken, and the extra turn does nothing.
         /// </summary>
         private void Loop()
         {
             while (true)
-            {
-                var (job, part) = AwaitPost();
-                job.RunIfUntaken(part);
-            }
+                AwaitPost().RunNext();
         }
 
-        private (Job, int) AwaitPost()
+        private Job AwaitPost()
         {
             var start = Stopwatch.GetTimestamp();
             var spinner = default(SpinWait);
@@ -173,7 +173,7 @@ internal static class KernelThreads
                 while (_posted == 0)
                     Monitor.Wait(_gate);
                 _posted--;
-                return (_job!, _part);
+                return _job!;
             }
         }
     }
