@@ -23,21 +23,11 @@ public static class RegressionCommand
         var model = new Linear(keys[0], 10, 16) >> new ReLU() >> new Dropout(0.2) >> new Linear(keys[1], 16, 1);
         var trainer = new Trainer<Chain>(Optimizers.AdamW(1e-3, weightDecay: 1e-2), (y, t) => Loss.MeanSquaredError(y, t), new TrainerOptions { BatchSize = 32, Epochs = epochs });
         var (result, reports) = await TrainingProgress.Follow(trainer.Train(model, DataSource.FromTensors(trainX, scaled), new Key(12)), epochs, output);
-        var predicted = ((result.Model.Forward(testX) * std) + mean).ToFloat64Array();
-        var actual = testY.ToFloat64Array();
-        var mlp = RSquared(predicted, actual);
-        var ols = RSquared(LeastSquares(trainX, trainY, testX), actual);
+        var mlp = Metric.RSquared.Measure((result.Model.Forward(testX) * std) + mean, testY);
+        var ols = Metric.RSquared.Measure(Tensor.FromArray(LeastSquares(trainX, trainY, testX), testY.Shape[0], 1), testY);
         Plots.Curves(reports, output.File("regression-curves.png"), "Diabetes: training loss (standardised target) per epoch");
-        output.Result(string.Create(CultureInfo.InvariantCulture, $"regression: held-out R² {mlp:F3} for the MLP, {ols:F3} for ordinary least squares ({actual.Length} patients)"));
+        output.Result(string.Create(CultureInfo.InvariantCulture, $"regression: held-out R² {mlp:F3} for the MLP, {ols:F3} for ordinary least squares ({testY.Shape[0]} patients)"));
         return 0;
-    }
-
-    public static double RSquared(double[] predicted, double[] actual)
-    {
-        var mean = actual.Average();
-        var residual = predicted.Zip(actual, (p, a) => (a - p) * (a - p)).Sum();
-        var total = actual.Sum(a => (a - mean) * (a - mean));
-        return 1 - (residual / total);
     }
 
     /// <summary>Predictions of the least-squares fit with an intercept, by the normal equations in float64.</summary>

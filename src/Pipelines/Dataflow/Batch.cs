@@ -10,6 +10,9 @@ namespace Pipelines.Dataflow;
 /// <param name="IsLastOfEpoch">Whether the epoch ends with this batch.</param>
 public sealed record Batch(Tensor Features, Tensor Targets, int Epoch, long Position, bool IsLastOfEpoch)
 {
+    /// <summary>Each row's index in the data source (in-memory row, or place in the stream), when the batch came from one.</summary>
+    public IReadOnlyList<long>? Indices { get; init; }
+
     /// <summary>How many examples the batch holds.</summary>
     public int Count => Features.Shape.Rank == 0 ? 1 : Features.Shape[0];
 }

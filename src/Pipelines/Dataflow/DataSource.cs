@@ -42,6 +42,28 @@ public abstract class DataSource
     /// <param name="read">Opens the stream; it must give the same examples in the same order every time.</param>
     public static DataSource FromExamples(Func<CancellationToken, IAsyncEnumerable<Example>> read) => new StreamSource(read);
 
+    /// <summary>
+    /// A seeded split into training and validation sources, as <c>torch.utils.data.random_split</c> makes one: the
+    /// examples in the order of a permutation drawn from <paramref name="key"/>, the last
+    /// ⌊count · <paramref name="validationFraction"/>⌉ of it held out. The same key gives the same split on any machine;
+    /// every example lands in exactly one part. For in-memory sources (a stream would have to be read to be split).
+    /// </summary>
+    /// <param name="validationFraction">The share held out, in (0, 1).</param>
+    /// <param name="key">The split's key (keep it apart from the run's key).</param>
+    public (DataSource Train, DataSource Validation) Split(double validationFraction, Key key)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "DataSource.Split needs a validation fraction in (0, 1).");
+        if (this is not TensorSource source)
+            throw new NotSupportedException("DataSource.Split splits in-memory sources (FromTensors, FromCsv); a streamed source would have to be read first.");
+        var count = source.Count!.Value;
+        var held = (int)Math.Round(count * validationFraction, MidpointRounding.AwayFromZero);
+        if (held == 0 || held == count)
+            throw new ArgumentException($"DataSource.Split of {count} examples at {validationFraction} leaves {(held == 0 ? "no validation" : "no training")} example.", nameof(validationFraction));
+        var order = Shuffling.Permutation(key, 0, (int)count);
+        return (source.Rows(order[..^held]), source.Rows(order[^held..]));
+    }
+
     /// <summary>The epoch's batches from position <see cref="PlanRequest.Skip"/> on, as plans the loaders turn into batches.</summary>
     internal abstract IAsyncEnumerable<BatchPlan> Plan(PlanRequest request, CancellationToken cancellation);
 
@@ -52,9 +74,25 @@ public abstract class DataSource
     private protected static Batch Stack(BatchPlan plan, IEnumerable<(long Index, Example Example)> examples, Func<Example, Key, Example>? transform, Key transformKey)
     {
         var epochKey = transformKey.Fold((ulong)plan.Epoch);
-        var transformed = examples.Select(e => transform is null ? e.Example : transform(e.Example, epochKey.Fold((ulong)e.Index))).ToList();
-        return new Batch(Tensor.Stack([.. transformed.Select(e => e.Features)]), Tensor.Stack([.. transformed.Select(e => e.Target)]), plan.Epoch, plan.Position, plan.IsLastOfEpoch);
+        var indexed = examples.ToList();
+        var transformed = indexed.Select(e => transform is null ? e.Example : transform(e.Example, epochKey.Fold((ulong)e.Index))).ToList();
+        if (transformed.Exists(e => Layout(e) != Layout(transformed[0])))
+        {
+            // The layout most of the batch has is the expected one, so the message names the odd example out.
+            var usual = transformed.GroupBy(Layout).MaxBy(g => g.Count())!.Key;
+            var odd = transformed.FindIndex(e => Layout(e) != usual);
+            throw new ArgumentException($"Example {indexed[odd].Index} of the data source{(transform is null ? string.Empty : ", after the transform,")} has {Describe(Layout(transformed[odd]))}, but example {indexed[transformed.FindIndex(e => Layout(e) == usual)].Index} of the same batch has {Describe(usual)}: a batch stacks examples of one shape.");
+        }
+        return new Batch(Tensor.Stack([.. transformed.Select(e => e.Features)]), Tensor.Stack([.. transformed.Select(e => e.Target)]), plan.Epoch, plan.Position, plan.IsLastOfEpoch)
+        {
+            Indices = [.. indexed.Select(e => e.Index)],
+        };
     }
+
+    private static (Shape, DType, Shape, DType) Layout(Example e) => (e.Features.Shape, e.Features.DType, e.Target.Shape, e.Target.DType);
+
+    private static string Describe((Shape Features, DType FeatureType, Shape Target, DType TargetType) layout) =>
+        $"features {layout.Features} ({layout.FeatureType.Name()}) and target {layout.Target} ({layout.TargetType.Name()})";
 }
 
 /// <summary>Which batches an epoch gives: from which position, how big, shuffled by which key (null: in order).</summary>

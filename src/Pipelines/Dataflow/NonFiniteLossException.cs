@@ -26,7 +26,7 @@ public sealed class NonFiniteLossException : Exception
     }
 
     /// <summary>Creates the exception for a step and what the non-finite guard found.</summary>
-    /// <param name="step">The step whose loss was not finite.</param>
+    /// <param name="step">The step whose loss was not finite, counted from 1 as reports and checkpoints count.</param>
     /// <param name="loss">The loss.</param>
     /// <param name="finding">Where the first non-finite value was, or null if the guard found none on a second look.</param>
     public NonFiniteLossException(long step, double loss, NonFiniteFinding? finding)

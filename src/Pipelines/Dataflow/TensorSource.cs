@@ -19,6 +19,9 @@ internal sealed class TensorSource : DataSource
 
     public override long? Count => _features.Shape[0];
 
+    /// <summary>A source of these rows alone, in this order.</summary>
+    public TensorSource Rows(int[] rows) => new(_features.IndexSelect(rows), _targets.IndexSelect(rows));
+
     internal override async IAsyncEnumerable<BatchPlan> Plan(PlanRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
     {
         var count = _features.Shape[0];
@@ -37,7 +40,7 @@ internal sealed class TensorSource : DataSource
     {
         var rows = plan.Rows!;
         if (transform is null)
-            return new Batch(_features.IndexSelect(rows), _targets.IndexSelect(rows), plan.Epoch, plan.Position, plan.IsLastOfEpoch);
+            return new Batch(_features.IndexSelect(rows), _targets.IndexSelect(rows), plan.Epoch, plan.Position, plan.IsLastOfEpoch) { Indices = [.. rows.Select(r => (long)r)] };
         return Stack(plan, rows.Select(r => ((long)r, new Example(_features[r], _targets[r]))), transform, transformKey);
     }
 }

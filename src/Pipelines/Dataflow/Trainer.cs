@@ -37,6 +37,14 @@ public sealed class Trainer<TModel>
         Options.Validate();
         Reduction = reduction ?? InProcessReduction.Instance;
         LossMetric = Metric.Loss(loss);
+        AllMetrics = [LossMetric, .. Options.Metrics];
+        if (AllMetrics.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"TrainerOptions.Metrics: metric names must differ (and 'loss' is the trainer's own), but '{twice.Key}' is given {twice.Count()} times.", nameof(options));
+        foreach (var (option, monitor) in new[] { ("EarlyStopping.Monitor", Options.EarlyStopping?.Monitor), ("Checkpoints.Monitor", Options.Checkpoints?.Monitor) })
+        {
+            if (monitor is not null && !AllMetrics.Any(m => m.Name == monitor))
+                throw new ArgumentException($"TrainerOptions.{option} is '{monitor}', which is not among the evaluated metrics ({string.Join(", ", AllMetrics.Select(m => m.Name))}); add it to TrainerOptions.Metrics.", nameof(options));
+        }
     }
 
     /// <summary>The optimizer.</summary>
@@ -97,35 +105,25 @@ public sealed class Trainer<TModel>
     /// <param name="model">The model.</param>
     /// <param name="data">The data.</param>
     /// <param name="cancellation">Stops the evaluation.</param>
-    public async Task<ImmutableSortedDictionary<string, double>> EvaluateAsync(TModel model, DataSource data, CancellationToken cancellation = default)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(data);
-        var metrics = AllMetrics;
-        var sums = new MetricSum[metrics.Count];
-        await foreach (var plan in data.Plan(new PlanRequest(0, 0, Options.BatchSize, false, null, 1), cancellation).ConfigureAwait(false))
-        {
-            var batch = data.Load(plan, null, default);
-            var outputs = model.Forward(batch.Features);
-            for (var m = 0; m < metrics.Count; m++)
-                sums[m] += metrics[m].Measure(outputs, batch.Targets);
-        }
-        return metrics.Select((m, i) => (m.Name, sums[i].Value)).ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
-    }
+    public Task<ImmutableSortedDictionary<string, double>> EvaluateAsync(TModel model, DataSource data, CancellationToken cancellation = default) =>
+        Evaluation.EvaluateAsync(model, data, AllMetrics, Options.BatchSize, cancellation);
+
+    /// <summary>Which way the evaluated metric named <paramref name="name"/> improves (the constructor checked it is one).</summary>
+    internal MonitorMode ModeOf(string name) => AllMetrics.First(m => m.Name == name).Mode;
 
     /// <summary>The loss, then the options' metrics.</summary>
-    internal IReadOnlyList<Metric> AllMetrics => [LossMetric, .. Options.Metrics];
+    internal IReadOnlyList<Metric> AllMetrics { get; }
 
     /// <summary>The batch split into <see cref="TrainerOptions.MicroBatches"/> parts of (nearly) equal size, in order.</summary>
     internal IReadOnlyList<MicroBatch> MicroBatches(Batch batch)
     {
         var (count, parts) = (batch.Count, Math.Min(Options.MicroBatches, Math.Max(1, batch.Count)));
         if (parts == 1)
-            return [new MicroBatch(batch.Features, batch.Targets, 1.0)];
+            return [new MicroBatch(batch.Features, batch.Targets, 1.0, batch.Indices)];
         return [.. Enumerable.Range(0, parts).Select(i =>
         {
             var (start, end) = ((int)((long)count * i / parts), (int)((long)count * (i + 1) / parts));
-            return new MicroBatch(batch.Features.Narrow(0, start, end - start), batch.Targets.Narrow(0, start, end - start), (double)(end - start) / count);
+            return new MicroBatch(batch.Features.Narrow(0, start, end - start), batch.Targets.Narrow(0, start, end - start), (double)(end - start) / count, batch.Indices?.Skip(start).Take(end - start).ToArray());
         })];
     }
 
@@ -133,8 +131,19 @@ public sealed class Trainer<TModel>
     internal static Key PartKey(Key step, int part, int parts) => parts == 1 ? step : step.Fold((ulong)part);
 
     /// <summary>One micro-batch's loss and gradient.</summary>
-    internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key) =>
-        Gradients.ValueAndGrad(model, part.Features, y => _loss(y, part.Targets), ForwardContext.Training(key));
+    internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key)
+    {
+        try
+        {
+            return Gradients.ValueAndGrad(model, part.Features, y => _loss(y, part.Targets), ForwardContext.Training(key));
+        }
+        catch (ClassTargetException e) when (part.Indices is { } indices && part.Targets.Rank > 0)
+        {
+            // The loss knows the target's place in the micro-batch; the data's user knows examples by their index.
+            var example = indices[e.Position / Math.Max(1, part.Targets.Count / part.Targets.Shape[0])];
+            throw new ArgumentException($"{e.Loss}: example {example} of the training data has target class {e.TargetClass}, outside [0, {e.Classes}) and not the ignored index {e.IgnoreIndex}.", e);
+        }
+    }
 
     /// <summary>
     /// The step from the micro-batches' gradients: reduced in order, the optimizer applied to the first part's model (its
@@ -166,5 +175,5 @@ public sealed class Trainer<TModel>
     }
 }
 
-/// <summary>A part of a batch and its share of the batch's examples.</summary>
-internal sealed record MicroBatch(Tensor Features, Tensor Targets, double Weight);
+/// <summary>A part of a batch, its share of the batch's examples, and its rows' indices in the data (when known).</summary>
+internal sealed record MicroBatch(Tensor Features, Tensor Targets, double Weight, IReadOnlyList<long>? Indices);

@@ -71,8 +71,12 @@ public sealed record TrainerOptions
             if (value < 1)
                 throw new ArgumentOutOfRangeException(name, value, $"TrainerOptions.{name} must be at least 1.");
         }
-        if (Epochs < 0)
-            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "TrainerOptions.Epochs must not be negative.");
+        if (Epochs < 1)
+            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "TrainerOptions.Epochs must be at least 1.");
+        if (MaxSteps is < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxSteps), MaxSteps, "TrainerOptions.MaxSteps must be at least 1 (or null for no limit).");
+        if (MaxTime is { } time && time <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(MaxTime), MaxTime, "TrainerOptions.MaxTime must be positive (or null for no limit).");
         if (ValidateEverySteps is < 1)
             throw new ArgumentOutOfRangeException(nameof(ValidateEverySteps), ValidateEverySteps, "TrainerOptions.ValidateEverySteps must be at least 1.");
         if ((EarlyStopping is not null || Checkpoints?.Monitor is not null) && Validation is null)

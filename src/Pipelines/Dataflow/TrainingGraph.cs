@@ -48,7 +48,9 @@ internal sealed class TrainingGraph<TModel>
     private long _position;
     private long _examples;
     private ImmutableArray<EvaluationReport> _evaluations;
-    private MetricSum[] _epochSums;
+    private MetricSum _epochLoss;
+    private MetricFold[] _epochMetrics;
+    private readonly long _firstStep;
     private string? _stopReason;
     private bool _canceled;
 
@@ -69,7 +71,12 @@ internal sealed class TrainingGraph<TModel>
         _bestStep = start.Progress.BestStep ?? -1;
         (_step, _epoch, _position) = (start.Progress.Step, start.Progress.Epoch, start.Progress.Position);
         _evaluations = start.Progress.Evaluations;
-        _epochSums = new MetricSum[trainer.AllMetrics.Count];
+        _firstStep = _step;
+        _epochMetrics = StartMetrics();
+        if (data.Count == 0)
+            throw new ArgumentException("The training data source has no examples.", nameof(data));
+        if (_options.DropLast && data.Count < _options.BatchSize)
+            throw new ArgumentException($"TrainerOptions.DropLast with BatchSize {_options.BatchSize} drops every example of a data source of {data.Count}: no step could be taken. Lower BatchSize or turn DropLast off.", nameof(data));
     }
 
     /// <summary>Examples held at most: plans waiting, batches loading, the step's queue (one) and the step; for streams, the shuffle buffer and the planner's two batches too.</summary>
@@ -130,8 +137,12 @@ internal sealed class TrainingGraph<TModel>
             EndReports();
             throw new OperationCanceledException($"Training was canceled after step {_step}.", _cancellation);
         }
-        _stopReason ??= "every epoch done";
-        WriteCheckpoint(_options.Checkpoints?.LastPath);
+        _stopReason ??= _step == _firstStep ? "every epoch was already done: no steps taken" : "every epoch done";
+        // The returned model is checked as a checkpoint is (WriteCheckpoint checks before it writes).
+        if (_options.Checkpoints is { } checkpoints)
+            WriteCheckpoint(checkpoints.LastPath);
+        else
+            RequireFiniteParameters();
         Report(new StoppedReport(_step, _epoch, _clock.Elapsed, _stopReason));
         EndReports();
         var restoreBest = _options.EarlyStopping?.RestoreBest == true && _best is not null;
@@ -147,11 +158,18 @@ internal sealed class TrainingGraph<TModel>
             for (var epoch = _epoch; epoch < _options.Epochs && !stop.IsCancellationRequested; epoch++)
             {
                 var request = new PlanRequest(epoch, epoch == _epoch ? _position : 0, _options.BatchSize, _options.DropLast, shuffleKey, _options.ShuffleBuffer);
+                var planned = 0;
                 await foreach (var plan in _data.Plan(request, stop).ConfigureAwait(false))
                 {
                     if (!await planner.SendAsync(plan, stop).ConfigureAwait(false))
                         return;
+                    planned++;
                 }
+                // A stream's length is known only once read: one that gives no batch would end the run with no step taken.
+                if (planned == 0 && request.Skip == 0 && !stop.IsCancellationRequested)
+                    throw new InvalidOperationException(_options.DropLast
+                        ? $"Epoch {epoch} of the training data gave no full batch of {_options.BatchSize} examples (TrainerOptions.DropLast drops the partial one)."
+                        : $"Epoch {epoch} of the training data gave no examples.");
             }
             planner.Complete();
         }
@@ -168,8 +186,13 @@ internal sealed class TrainingGraph<TModel>
     /// <summary>One step on one batch, then whatever the step's end calls for: epoch reports, evaluation, stopping, checkpoints.</summary>
     private async Task StepAsync(Batch batch, TransformBlock<WorkerJob, WorkerResult> workers, BufferBlock<WorkerResult> results, CancellationTokenSource producing)
     {
+        if (_options.MaxSteps is { } limit && _step >= limit)
+            _stopReason ??= $"the step limit ({limit})";
         if (_stopReason is not null || _canceled)
+        {
+            producing.Cancel();
             return;
+        }
         if (_cancellation.IsCancellationRequested)
         {
             _canceled = true;
@@ -200,7 +223,7 @@ internal sealed class TrainingGraph<TModel>
         }
         // Checked before the optimizer runs: the guard replays the forward pass on the model as it was.
         if (Trainer<TModel>.BatchLoss(parts, gradients) is var loss && !double.IsFinite(loss))
-            throw new NonFiniteLossException(_step, loss, NonFiniteGuard.Check(_model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)));
+            throw new NonFiniteLossException(_step + 1, loss, NonFiniteGuard.Check(_model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)));
         // The graph alone holds the model and state it made, unless the best model so far is this one (it is returned).
         var outcome = _trainer.Combine(_state, parts, gradients, giveUp: _owned && !ReferenceEquals(_best, _model));
         (_model, _state, _owned) = (outcome.Model, outcome.State, true);
@@ -209,9 +232,9 @@ internal sealed class TrainingGraph<TModel>
         _step++;
         _examples += batch.Count;
         (_epoch, _position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0) : (batch.Epoch, batch.Position + batch.Count);
-        var metrics = _trainer.AllMetrics;
-        for (var m = 0; m < metrics.Count; m++)
-            _epochSums[m] += m == 0 ? new MetricSum(outcome.Loss * batch.Count, batch.Count) : metrics[m].Measure(outcome.Output, batch.Targets);
+        _epochLoss += new MetricSum(outcome.Loss * batch.Count, batch.Count);
+        for (var m = 0; m < _epochMetrics.Length; m++)
+            _epochMetrics[m] = _epochMetrics[m].Add(outcome.Output, batch.Targets);
         var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         TrainingMeters.Steps.Add(1);
         TrainingMeters.Examples.Add(batch.Count);
@@ -220,8 +243,9 @@ internal sealed class TrainingGraph<TModel>
         Report(new StepReport(_step, batch.Epoch, _clock.Elapsed, outcome.Loss, batch.Count, _examples / _clock.Elapsed.TotalSeconds, _options.LearningRate?.Invoke(_step - 1)));
         if (batch.IsLastOfEpoch)
         {
-            Report(new EpochReport(_step, batch.Epoch, _clock.Elapsed, metrics.Select((m, i) => (m.Name, _epochSums[i].Value)).ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal)));
-            _epochSums = new MetricSum[metrics.Count];
+            var values = _epochMetrics.Select(f => (f.Metric.Name, f.Value)).Prepend((_trainer.LossMetric.Name, _epochLoss.Value));
+            Report(new EpochReport(_step, batch.Epoch, _clock.Elapsed, values.ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal)));
+            (_epochLoss, _epochMetrics) = (default, StartMetrics());
         }
         if (_options.Validation is not null && (_options.ValidateEverySteps is { } every ? _step % every == 0 : batch.IsLastOfEpoch))
             await EvaluateAsync(batch.Epoch).ConfigureAwait(false);
@@ -257,11 +281,11 @@ internal sealed class TrainingGraph<TModel>
         var evaluation = new EvaluationReport(_step, epoch, _clock.Elapsed, metrics);
         _evaluations = _evaluations.Add(evaluation);
         Report(evaluation);
-        var monitor = _options.EarlyStopping?.Monitor ?? "loss";
-        _state = _state.Observe(Monitored(evaluation, monitor));
+        var monitor = _options.EarlyStopping?.Monitor ?? _trainer.LossMetric.Name;
+        _state = _state.Observe(Monitored(evaluation, monitor), _trainer.ModeOf(monitor));
         if (_options.EarlyStopping is { } stopping)
         {
-            var (stop, best) = stopping.Decide([.. _evaluations.Select(e => Monitored(e, stopping.Monitor))]);
+            var (stop, best) = stopping.Decide([.. _evaluations.Select(e => Monitored(e, stopping.Monitor))], _trainer.ModeOf(stopping.Monitor));
             if (best == _evaluations.Length - 1)
                 (_best, _bestStep) = (_model, _step);
             if (stop)
@@ -269,7 +293,7 @@ internal sealed class TrainingGraph<TModel>
         }
         if (_options.Checkpoints is { Monitor: { } ranked } policy)
         {
-            var keep = policy.Best([.. _evaluations.Select(e => (e.Step, Monitored(e, ranked)))]);
+            var keep = policy.Best([.. _evaluations.Select(e => (e.Step, Monitored(e, ranked)))], _trainer.ModeOf(ranked));
             if (keep.Contains(_step))
                 WriteCheckpoint(policy.BestPath(_step));
             foreach (var old in _evaluations.Select(e => e.Step).Where(s => !keep.Contains(s)))
@@ -282,10 +306,19 @@ internal sealed class TrainingGraph<TModel>
             ? value
             : throw new ArgumentException($"The monitored metric '{name}' is not among the evaluation's ({string.Join(", ", evaluation.Metrics.Keys)}); add it to TrainerOptions.Metrics.");
 
-    private void WriteCheckpoint(string? path)
+    /// <summary>The evaluated metrics but the loss, before any batch.</summary>
+    private MetricFold[] StartMetrics() => [.. _trainer.AllMetrics.Skip(1).Select(m => m.Start())];
+
+    /// <summary>Throws if the last update left a parameter non-finite: no checkpoint or result may hold it.</summary>
+    private void RequireFiniteParameters()
     {
-        if (path is null)
-            return;
+        if (NonFiniteGuard.CheckParameters(_model) is { } finding)
+            throw new NonFiniteParameterException(_step, finding);
+    }
+
+    private void WriteCheckpoint(string path)
+    {
+        RequireFiniteParameters();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var progress = new TrainingProgress(_step, _epoch, _position, _key.Bits64, _evaluations, _bestStep >= 0 ? _bestStep : null);
         new TrainingCheckpoint<TModel>(_model, _state, _options.EarlyStopping?.RestoreBest == true ? _best : null, progress).Save(path);

@@ -6,7 +6,7 @@ using Pipelines.Tensors;
 namespace Pipelines.Diagnostics;
 
 /// <summary>Where values first stopped being finite: a layer's output in the forward pass, or a parameter's gradient.</summary>
-/// <param name="Where"><c>output</c> (a layer's forward output), <c>gradient</c> (a parameter's gradient) or <c>loss</c>.</param>
+/// <param name="Where"><c>output</c> (a layer's forward output), <c>gradient</c> (a parameter's gradient), <c>parameter</c> (a parameter itself) or <c>loss</c>.</param>
 /// <param name="Path">The layer's path or the parameter's name.</param>
 /// <param name="LayerType">The layer's type name.</param>
 /// <param name="Detail">How many elements are NaN or infinite.</param>
@@ -47,6 +47,19 @@ public static class NonFiniteGuard
                 return new NonFiniteFinding("gradient", name, "parameter", $"{nan} NaN and {inf} infinite of {g.Count} elements");
         }
         return double.IsFinite(result.Value) ? null : new NonFiniteFinding("loss", "(loss)", "loss", $"the loss is {result.Value}");
+    }
+
+    /// <summary>The first parameter (in the state dict's order) holding NaN or ±∞, or null when all are finite.</summary>
+    /// <param name="model">The model, after an optimizer step say.</param>
+    public static NonFiniteFinding? CheckParameters(Layer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            if (p.DType.IsFloatingPoint() && Count(p) is var (nan, inf) && nan + inf > 0)
+                return new NonFiniteFinding("parameter", name, "parameter", $"{nan} NaN and {inf} infinite of {p.Count} elements");
+        }
+        return null;
     }
 
     private static (int NaN, int Infinity) Count(Tensor t)

@@ -160,7 +160,7 @@ public static partial class Loss
         for (var i = 0; i < classes.Length; i++)
         {
             if (classes[i] != ignoreIndex && (classes[i] < 0 || classes[i] >= layout.Classes))
-                throw new ArgumentOutOfRangeException(nameof(targets), classes[i], $"{loss}: target {i} is class {classes[i]}, outside [0, {layout.Classes}) and not the ignored index {ignoreIndex}.");
+                throw new ClassTargetException(loss, i, classes[i], layout.Classes, ignoreIndex);
         }
         return classes;
     }

@@ -14,7 +14,8 @@ public abstract record OptimizerState
     /// <see cref="Optimizers.ReduceOnPlateau"/>'s, advance; all others are unchanged. Composite states pass it to their parts.
     /// </summary>
     /// <param name="metric">The metric's value.</param>
-    public virtual OptimizerState Observe(double metric) => this;
+    /// <param name="direction">Which way the metric improves, for states whose own mode is <see cref="MonitorMode.Auto"/>.</param>
+    public virtual OptimizerState Observe(double metric, MonitorMode direction = MonitorMode.Auto) => this;
 
     /// <summary>Writes this state's tensors; the default refuses, naming the state's type.</summary>
     /// <param name="writer">Where to write, scoped to this state's prefix.</param>

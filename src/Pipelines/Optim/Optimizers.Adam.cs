@@ -32,7 +32,7 @@ public static partial class Optimizers
     /// <param name="weightDecay">L2 weight decay.</param>
     /// <param name="amsgrad">Use AMSGrad.</param>
     public static GradientTransformation Adam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0, bool amsgrad = false) =>
-        Adam(Schedules.Constant(learningRate), beta1, beta2, epsilon, weightDecay, amsgrad);
+        Adam(ConstantRate(learningRate), beta1, beta2, epsilon, weightDecay, amsgrad);
 
     /// <summary>Adam with a learning-rate schedule (and optionally a β₁ schedule, as PyTorch's one-cycle policy cycles momentum).</summary>
     /// <param name="learningRate">The rate as a function of the step.</param>
@@ -61,7 +61,7 @@ public static partial class Optimizers
     /// <param name="amsgrad">Use AMSGrad.</param>
     /// <param name="decayMask">Which parameters decay, by name (e.g. not biases or norms); null for all.</param>
     public static GradientTransformation AdamW(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, Func<string, bool>? decayMask = null) =>
-        AdamW(Schedules.Constant(learningRate), beta1, beta2, epsilon, weightDecay, amsgrad, decayMask);
+        AdamW(ConstantRate(learningRate), beta1, beta2, epsilon, weightDecay, amsgrad, decayMask);
 
     /// <summary>AdamW with a learning-rate schedule (and optionally a β₁ schedule).</summary>
     /// <param name="learningRate">The rate as a function of the step.</param>
@@ -99,7 +99,7 @@ public static partial class Optimizers
             adam.RequireFits(parameters);
             var step = adam.Step + 1;
             var beta1 = settings.Momentum?.Invoke(adam.Step) ?? settings.Beta1;
-            var rate = settings.LearningRate(adam.Step);
+            var rate = RateAt(settings.LearningRate, adam.Step);
             var (first, second, maximum, results) = (new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>(), new Dictionary<string, Tensor>());
             // Written over only when no parameter can fail midway (a non-float one throws in the kernel), so an error leaves nothing half-updated.
             reuse = reuse && mode == AdamOutput.Parameter && parameters.All(e => e.Value.DType.IsFloatingPoint()) && OwnsEveryArray(gradients, parameters, adam);

@@ -22,13 +22,13 @@ public static partial class Optimizers
             (gradients, state, _) =>
             {
                 var step = Expect<StepState>(state, "learning-rate").Step;
-                var rate = learningRate(step);
+                var rate = RateAt(learningRate, step);
                 return (gradients.Map((_, g) => g * -rate), new StepState(step + 1));
             },
             (gradients, state, parameters) =>
             {
                 var step = Expect<StepState>(state, "learning-rate").Step;
-                var rate = learningRate(step);
+                var rate = RateAt(learningRate, step);
                 return (NamedTensors.Zip(parameters, gradients, (_, p, g) => p.DType == DType.Float32
                     ? Elementwise.Map<AddScaledUnlessZero<float>, float>(p, g, new((float)-rate))
                     : Elementwise.Map<AddScaledUnlessZero<double>, double>(p, g, new(-rate))), new StepState(step + 1));
@@ -37,7 +37,21 @@ public static partial class Optimizers
 
     /// <summary>Multiplies by a constant −rate.</summary>
     /// <param name="learningRate">The rate.</param>
-    public static GradientTransformation ScaleByLearningRate(double learningRate) => ScaleByLearningRate(Schedules.Constant(learningRate));
+    public static GradientTransformation ScaleByLearningRate(double learningRate) => ScaleByLearningRate(ConstantRate(learningRate));
+
+    /// <summary>A constant rate's schedule, or an error: a negative rate would train uphill (PyTorch refuses it too).</summary>
+    private static Schedule ConstantRate(double learningRate) => learningRate >= 0 && double.IsFinite(learningRate)
+        ? Schedules.Constant(learningRate)
+        : throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, $"The learning rate must be finite and >= 0 but is {learningRate}.");
+
+    /// <summary>The schedule's rate at <paramref name="step"/>, or an error naming the step where a schedule gives a negative or non-finite one.</summary>
+    private static double RateAt(Schedule learningRate, long step)
+    {
+        var rate = learningRate(step);
+        return rate >= 0 && double.IsFinite(rate)
+            ? rate
+            : throw new InvalidOperationException($"The learning-rate schedule gives {rate} at step {step}; a rate must be finite and >= 0.");
+    }
 
     /// <summary>
     /// Adds λ·p to each update (L2 regularisation when placed before the moments, decoupled decay when placed after),

@@ -15,7 +15,7 @@ public static partial class Optimizers
     /// <param name="weightDecay">L2 weight decay.</param>
     /// <param name="dampening">Dampening of the momentum.</param>
     public static GradientTransformation Sgd(double learningRate, double momentum = 0, bool nesterov = false, double weightDecay = 0, double dampening = 0) =>
-        Sgd(Schedules.Constant(learningRate), momentum, nesterov, weightDecay, dampening);
+        Sgd(ConstantRate(learningRate), momentum, nesterov, weightDecay, dampening);
 
     /// <inheritdoc cref="Sgd(double, double, bool, double, double)"/>
     /// <param name="learningRate">The rate as a function of the step.</param>

@@ -28,8 +28,8 @@ public sealed class LossTests
     [Fact]
     public void Bad_inputs_say_what_was_expected_and_given()
     {
-        Assert.Contains("target 1 is class 3, outside [0, 3)", Assert.Throws<ArgumentOutOfRangeException>(() => Loss.CrossEntropy(Logits, [0, 3])).Message, StringComparison.Ordinal);
-        Assert.Contains("target 0 is class -1", Assert.Throws<ArgumentOutOfRangeException>(() => Loss.NegativeLogLikelihood(Logits, [-1, 0])).Message, StringComparison.Ordinal);
+        Assert.Contains("target 1 is class 3, outside [0, 3)", Assert.Throws<ClassTargetException>(() => Loss.CrossEntropy(Logits, [0, 3])).Message, StringComparison.Ordinal);
+        Assert.Contains("target 0 is class -1", Assert.Throws<ClassTargetException>(() => Loss.NegativeLogLikelihood(Logits, [-1, 0])).Message, StringComparison.Ordinal);
         Assert.Contains("needs one class index per position of [2] (2) but got 1", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Logits, [0])).Message, StringComparison.Ordinal);
         Assert.Contains("scores [C], [N, C] or [N, C, d1, ...] but got a scalar", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Tensor.Scalar(0), [0])).Message, StringComparison.Ordinal);
         Assert.Contains("class indices as an int64 tensor of shape [2]", Assert.Throws<ArgumentException>(() => Loss.CrossEntropy(Logits, Tensor.Zeros(new Shape(2)))).Message, StringComparison.Ordinal);

@@ -8,7 +8,7 @@ namespace Pipelines.Optim;
 public sealed record ChainState(ImmutableArray<OptimizerState> States) : OptimizerState
 {
     /// <inheritdoc/>
-    public override OptimizerState Observe(double metric) => new ChainState([.. States.Select(s => s.Observe(metric))]);
+    public override OptimizerState Observe(double metric, MonitorMode direction = MonitorMode.Auto) => new ChainState([.. States.Select(s => s.Observe(metric, direction))]);
 
     /// <inheritdoc/>
     public override void Save(StateWriter writer)

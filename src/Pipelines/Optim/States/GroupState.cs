@@ -12,7 +12,7 @@ public sealed record GroupState(ImmutableArray<(string Label, OptimizerState Sta
         ?? throw new KeyNotFoundException($"There is no group '{label}'; the groups are {string.Join(", ", Groups.Select(g => g.Label))}.");
 
     /// <inheritdoc/>
-    public override OptimizerState Observe(double metric) => new GroupState([.. Groups.Select(g => (g.Label, g.State.Observe(metric)))]);
+    public override OptimizerState Observe(double metric, MonitorMode direction = MonitorMode.Auto) => new GroupState([.. Groups.Select(g => (g.Label, g.State.Observe(metric, direction)))]);
 
     /// <inheritdoc/>
     public override void Save(StateWriter writer)

@@ -1,15 +1,5 @@
 namespace Pipelines.Optim;
 
-/// <summary>Whether a lower or a higher monitored metric is better, like <c>mode='min'</c> and <c>mode='max'</c>.</summary>
-public enum PlateauMode
-{
-    /// <summary>Lower is better (a loss).</summary>
-    Min,
-
-    /// <summary>Higher is better (an accuracy).</summary>
-    Max,
-}
-
 /// <summary>How a metric must beat the best so far to count as an improvement, like <c>threshold_mode</c>.</summary>
 public enum ThresholdMode
 {
@@ -21,7 +11,7 @@ public enum ThresholdMode
 }
 
 /// <summary>The settings of <see cref="Optimizers.ReduceOnPlateau"/>, PyTorch's <c>ReduceLROnPlateau</c> arguments.</summary>
-/// <param name="Mode">Whether lower or higher is better.</param>
+/// <param name="Mode">Whether lower or higher is better; <see cref="MonitorMode.Auto"/> takes the direction the observer passes, lower when it passes none.</param>
 /// <param name="Factor">The factor the rate is multiplied by on a plateau (below 1).</param>
 /// <param name="Patience">How many observations without improvement are tolerated before reducing.</param>
 /// <param name="Threshold">How much better counts as an improvement.</param>
@@ -29,7 +19,7 @@ public enum ThresholdMode
 /// <param name="Cooldown">How many observations to wait after a reduction before counting again.</param>
 /// <param name="MinimumScale">The smallest scale of the rate (PyTorch's <c>min_lr</c> divided by the base rate).</param>
 /// <param name="Epsilon">Reductions smaller than this (in scale) are skipped, like <c>eps</c>.</param>
-public sealed record PlateauSettings(PlateauMode Mode, double Factor, int Patience, double Threshold, ThresholdMode ThresholdMode, int Cooldown, double MinimumScale, double Epsilon);
+public sealed record PlateauSettings(MonitorMode Mode, double Factor, int Patience, double Threshold, ThresholdMode ThresholdMode, int Cooldown, double MinimumScale, double Epsilon);
 
 /// <summary>
 /// The state of <see cref="Optimizers.ReduceOnPlateau"/>: the current scale of the updates, the best metric so far, how
@@ -37,16 +27,17 @@ public sealed record PlateauSettings(PlateauMode Mode, double Factor, int Patien
 /// </summary>
 /// <param name="Settings">The transformation's settings (not saved: they come from the template).</param>
 /// <param name="Scale">The factor updates are multiplied by (1 until the first reduction).</param>
-/// <param name="Best">The best metric observed (±∞ before any).</param>
+/// <param name="Best">The best metric observed (NaN before any).</param>
 /// <param name="BadObservations">Observations since the last improvement.</param>
 /// <param name="CooldownLeft">Observations left before bad ones count again.</param>
 public sealed record PlateauState(PlateauSettings Settings, double Scale, double Best, int BadObservations, int CooldownLeft) : OptimizerState
 {
-    /// <summary>PyTorch's <c>ReduceLROnPlateau.step(metric)</c>.</summary>
+    /// <summary>PyTorch's <c>ReduceLROnPlateau.step(metric)</c>; a NaN metric is never an improvement.</summary>
     /// <param name="metric">The monitored metric's new value.</param>
-    public override OptimizerState Observe(double metric)
+    /// <param name="direction">The metric's own direction, used where the settings' mode is Auto.</param>
+    public override OptimizerState Observe(double metric, MonitorMode direction = MonitorMode.Auto)
     {
-        var (best, bad, cooldown, scale) = IsBetter(metric) ? (metric, 0, CooldownLeft, Scale) : (Best, BadObservations + 1, CooldownLeft, Scale);
+        var (best, bad, cooldown, scale) = IsBetter(metric, Settings.Mode.Resolve(direction).Resolve(MonitorMode.Min)) ? (metric, 0, CooldownLeft, Scale) : (Best, BadObservations + 1, CooldownLeft, Scale);
         if (cooldown > 0)
             (cooldown, bad) = (cooldown - 1, 0);
         if (bad > Settings.Patience)
@@ -82,11 +73,13 @@ public sealed record PlateauState(PlateauSettings Settings, double Scale, double
         };
     }
 
-    private bool IsBetter(double metric) => (Settings.Mode, Settings.ThresholdMode) switch
+    private bool IsBetter(double metric, MonitorMode mode) => (mode, Settings.ThresholdMode) switch
     {
-        (PlateauMode.Min, ThresholdMode.Relative) => metric < Best * (1 - Settings.Threshold),
-        (PlateauMode.Min, ThresholdMode.Absolute) => metric < Best - Settings.Threshold,
-        (PlateauMode.Max, ThresholdMode.Relative) => metric > Best * (1 + Settings.Threshold),
+        _ when double.IsNaN(metric) => false,
+        _ when double.IsNaN(Best) => true,
+        (MonitorMode.Min, ThresholdMode.Relative) => metric < Best * (1 - Settings.Threshold),
+        (MonitorMode.Min, ThresholdMode.Absolute) => metric < Best - Settings.Threshold,
+        (MonitorMode.Max, ThresholdMode.Relative) => metric > Best * (1 + Settings.Threshold),
         _ => metric > Best + Settings.Threshold,
     };
 }
