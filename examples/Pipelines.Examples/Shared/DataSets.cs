@@ -18,7 +18,7 @@ public static class DataSets
     public static (Tensor TrainX, Tensor TrainY, Tensor TestX, Tensor TestY) BreastCancer()
     {
         var table = Csv.Read(Data("breast_cancer.csv"), new CsvOptions(SkipLines: 1, Target: CsvTarget.Value));
-        return SplitEveryFourth(Standardise(table.Features), table.Targets!.Reshape(table.Targets.Shape[0], 1));
+        return SplitEveryFourth(Standardise(table.Features), table.Targets!);
     }
 
     /// <summary>Diabetes progression: 10 standardised baseline variables and the progression a year later; every fourth row held out.</summary>

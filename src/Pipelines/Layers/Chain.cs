@@ -44,6 +44,15 @@ public sealed record Chain : Layer
         ? Layers[i]
         : throw new KeyNotFoundException($"The chain has no child '{name}'; its children are {string.Join(", ", Names)}.");
 
+    /// <summary>How many layers the chain holds.</summary>
+    public int Count => Layers.Length;
+
+    /// <summary>The layer at <paramref name="index"/>, first applied first, as <c>model[0]</c> in PyTorch (<c>model[^1]</c> is the last).</summary>
+    /// <param name="index">The layer's place, from 0.</param>
+    public Layer this[int index] => index >= 0 && index < Layers.Length
+        ? Layers[index]
+        : throw new ArgumentOutOfRangeException(nameof(index), index, $"The chain has {Layers.Length} layers, at 0 to {Layers.Length - 1} (from the end: model[^1]), but index {index} was asked for.");
+
     /// <summary>A chain of named sub-networks, e.g. <c>Chain.Named(("encoder", encoder), ("decoder", decoder))</c>.</summary>
     /// <param name="children">The named children, first applied first; names must be distinct, non-empty and without '.'.</param>
     public static Chain Named(params IEnumerable<(string Name, Layer Layer)> children)

@@ -158,6 +158,7 @@ public sealed class DataSetReaderTests
             File.WriteAllLines(path, ["59 2  32.1", "48 1 21.6"]);
             var spaced = Csv.Read(path, new CsvOptions(Separator: null, Target: CsvTarget.Value, TargetColumn: 0));
             Assert.Equal([59f, 48], spaced.Targets!.ToFloat32Array());
+            Assert.Equal(new Shape(2, 1), spaced.Targets.Shape);
             Assert.Equal(new Shape(2, 2), spaced.Features.Shape);
             Assert.Null(Csv.Read(path, new CsvOptions(Separator: null, Target: CsvTarget.None)).Targets);
             File.WriteAllLines(path, ["1,2,0", "1,x,1"]);
@@ -166,6 +167,37 @@ public sealed class DataSetReaderTests
             Assert.Contains("it has 2 fields but the first data line has 3", Csv.TryRead(path).Failure!.Message, StringComparison.Ordinal);
             File.WriteAllLines(path, ["1,2,0.5"]);
             Assert.Contains("the class in field 3 is 0.5", Csv.TryRead(path).Failure!.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>A header row names the columns; targets are picked by name, any number of value columns shaped [rows, targets] as a regression loss takes them.</summary>
+    [Fact]
+    public void Csv_with_a_header_picks_target_columns_by_name()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"table-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllLines(path, ["age, bmi ,y1,bp,y2", "50,22.5,1,80,10", "61,30.1,2,95,20"]);
+            var table = Csv.Read(path, new CsvOptions(Header: true, Target: CsvTarget.Value, TargetNames: ["y2", "y1"]));
+            Assert.Equal(new Shape(2, 3), table.Features.Shape);
+            Assert.Equal([50f, 22.5f, 80, 61, 30.1f, 95], table.Features.ToFloat32Array());
+            Assert.Equal(new Shape(2, 2), table.Targets!.Shape);
+            Assert.Equal([1f, 10, 2, 20], table.Targets.ToFloat32Array());
+            Assert.Equal(["age", "bmi", "bp"], table.FeatureNames!);
+            Assert.Equal(["y1", "y2"], table.TargetNames!);
+            var classes = Csv.Read(path, new CsvOptions(Header: true, TargetNames: ["y1"]));
+            Assert.Equal([1L, 2], classes.Targets!.ToInt64Array());
+            Assert.Equal(new Shape(2), classes.Targets.Shape);
+            var missing = Assert.Throws<DataSetFormatException>(() => Csv.Read(path, new CsvOptions(Header: true, Target: CsvTarget.Value, TargetNames: ["y3"])));
+            Assert.Contains("the header has no column 'y3'; its columns are age, bmi, y1, bp, y2", missing.Message, StringComparison.Ordinal);
+            Assert.Contains("needs Header: true", Assert.Throws<ArgumentException>(() => Csv.Read(path, new CsvOptions(TargetNames: ["y1"]))).Message, StringComparison.Ordinal);
+            Assert.Contains("a class target is one column", Assert.Throws<ArgumentException>(() => Csv.Read(path, new CsvOptions(Header: true, TargetNames: ["y1", "y2"]))).Message, StringComparison.Ordinal);
+            File.WriteAllLines(path, ["a,b,y", "1,2"]);
+            Assert.Contains("it has 2 fields but the header names 3 columns", Assert.Throws<DataSetFormatException>(() => Csv.Read(path, new CsvOptions(Header: true))).Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -27,6 +27,18 @@ public sealed class CompositionTests
     }
 
     [Fact]
+    public void A_chains_layers_are_reached_by_position_as_by_name()
+    {
+        var model = new Linear(Keys[0], 4, 3) >> new ReLU() >> new Linear(Keys[1], 3, 2);
+        Assert.Same(model["0"], model[0]);
+        Assert.Same(model["2"], model[^1]);
+        Assert.Equal(3, model.Count);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model[3]);
+        Assert.Contains("The chain has 3 layers, at 0 to 2 (from the end: model[^1]), but index 3 was asked for.", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model[-1]);
+    }
+
+    [Fact]
     public void Layers_print_as_PyTorch_modules()
     {
         Assert.Equal("LeakyReLU(negative_slope=0.2)", new LeakyReLU(0.2).ToString());
