@@ -1,13 +1,16 @@
 using BenchmarkDotNet.Running;
 using Pipelines.Benchmarks;
+using Pipelines.Benchmarks.Serving;
 using Pipelines.Benchmarks.Training;
 
 // `compare [case ...] [--one-thread]`: our GEMM against numpy/OpenBLAS side by side; `compare-training [case ...]
-// [--one-thread]`: training steps and the digits recipe against PyTorch. Anything else goes to BenchmarkDotNet.
+// [--one-thread]`: training steps and the digits recipe against PyTorch; `serve-closed-loop [--seconds S]`: closed-loop
+// callers through the inference pipeline against one-at-a-time forward calls. Anything else goes to BenchmarkDotNet.
 return args.FirstOrDefault() switch
 {
     "compare" => Compare.Run(args[1..]),
     "compare-training" => CompareTraining.Run(args[1..]),
+    "serve-closed-loop" => ClosedLoopBenchmark.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

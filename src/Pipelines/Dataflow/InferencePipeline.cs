@@ -9,8 +9,10 @@ namespace Pipelines.Dataflow;
 
 /// <summary>
 /// Serves a model to many callers: single requests wait in a bounded <see cref="BufferBlock{T}"/>, are gathered into
-/// batches of up to <see cref="InferenceOptions.MaxBatchSize"/> or for at most <see cref="InferenceOptions.MaxDelay"/>,
-/// whichever comes first, and an <see cref="ActionBlock{TInput}"/> runs one forward pass per batch. A request is one
+/// batches, and an <see cref="ActionBlock{TInput}"/> runs one forward pass per batch. Batching adapts to the load: a
+/// batch goes as soon as the executor has room for it, so a lone caller never waits for company; while every forward
+/// slot is busy the batch grows, up to <see cref="InferenceOptions.MaxBatchSize"/> or for at most
+/// <see cref="InferenceOptions.MaxDelay"/>, and the larger batches are what make many callers faster together. A request is one
 /// model input without its batch axis; the pipeline stacks same-shaped requests along a new first axis, so each result
 /// is bitwise what the model gives that request alone as a batch of one (every layer treats the rows of a batch
 /// independently, and the GEMM computes each row by the same chain of operations whatever the batch).
@@ -20,8 +22,10 @@ namespace Pipelines.Dataflow;
 /// deadline); <see cref="InferenceRejectedException"/> (queue full, or the pipeline completed); or the model's own
 /// exception, for the requests of the batch it failed (later batches are served as usual). A request canceled while
 /// its batch forms leaves the batch at once and never holds a place in it. While the pipeline keeps up, a request waits
-/// at most <see cref="InferenceOptions.MaxDelay"/> (to within half a millisecond: .NET's timed waits count whole
-/// milliseconds) plus one batch's execution, apart from pauses of the process (garbage collections, the scheduler).
+/// at most for the batches running when it arrived (at once when none is), and never longer than
+/// <see cref="InferenceOptions.MaxDelay"/> (to within half a millisecond: .NET's timed waits count whole milliseconds)
+/// plus one batch's execution, apart from pauses of the process (garbage collections, the scheduler). A deadline is
+/// reported only once it has passed by the clock the request was given.
 /// </remarks>
 public sealed class InferencePipeline : IAsyncDisposable
 {
@@ -38,6 +42,13 @@ public sealed class InferencePipeline : IAsyncDisposable
     // event holds no OS handle unless asked for one, and a submitter that lost a race with Complete may still set it.
     private readonly ManualResetEventSlim _arrival = new(false);
     private int _wanted = 1;
+
+    // Forward passes running (the executor's batches and requests run on their caller's thread), at most
+    // Parallelism; a pass claims its slot before it starts (TryClaimSlot) and frees it when it ends (FreeSlot).
+    private int _running;
+
+    // Whether the gatherer holds a forming batch: a new request then joins the queue rather than jumping ahead of it.
+    private volatile bool _forming;
     private readonly int _kernelThreads;
     private volatile bool _completed;
 
@@ -82,6 +93,10 @@ public sealed class InferencePipeline : IAsyncDisposable
             return Task.FromCanceled<Tensor>(cancellation);
         if (CheckShape(input) is { } invalid)
             return Task.FromException<Tensor>(invalid);
+        // Idle (nothing queued, forming or running in every slot): the request runs at once on this thread, as a plain
+        // forward call would, and pays for no hand-over between threads.
+        if (!_completed && !_forming && _queue.Count == 0 && TryClaimSlot())
+            return RunAlone(input, deadline);
         var request = new Request(input, deadline, cancellation);
         if (_queue.Post(request))
         {
@@ -110,6 +125,9 @@ public sealed class InferencePipeline : IAsyncDisposable
         // One at a time and in order: a failed request faults the block before any later result is offered.
         var results = new TransformBlock<Task<Tensor>, Tensor>(request => request, new ExecutionDataflowBlockOptions { BoundedCapacity = bound, EnsureOrdered = true });
         submit.LinkTo(results, new DataflowLinkOptions { PropagateCompletion = true });
+        // A fault travels back to the input side too, so the block declines offers (and releases postponed ones) as a
+        // faulted TransformBlock does; otherwise a producer's SendAsync would wait forever.
+        results.Completion.ContinueWith(done => ((IDataflowBlock)submit).Fault(done.Exception!.GetBaseException()), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return DataflowBlock.Encapsulate(submit, results);
     }
 
@@ -128,17 +146,69 @@ public sealed class InferencePipeline : IAsyncDisposable
         await Completion.ConfigureAwait(false);
     }
 
+    /// <summary>One request as a batch of one on the caller's thread, in a slot already claimed.</summary>
+    private Task<Tensor> RunAlone(Tensor input, TimeSpan? deadline)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            InferenceMeters.QueueWait.Record(0);
+            InferenceMeters.BatchSize.Record(1);
+            using var budget = ThreadBudget.Limit(_kernelThreads);
+            var output = _model.Forward(input.Reshape(new Shape([1, .. input.Shape.Dims])))[0];
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            InferenceMeters.Execution.Record(elapsed.TotalMilliseconds);
+            if (elapsed >= deadline)
+            {
+                InferenceMeters.Cancellations.Add(1);
+                return Task.FromException<Tensor>(new TimeoutException($"The inference request passed its deadline before its result was ready (it waited {elapsed.TotalMilliseconds:F1} ms)."));
+            }
+            return Task.FromResult(output);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<Tensor>(e);
+        }
+        finally
+        {
+            FreeSlot();
+        }
+    }
+
+    /// <summary>Claims a forward slot if one is free.</summary>
+    private bool TryClaimSlot()
+    {
+        var running = Volatile.Read(ref _running);
+        while (running < _options.Parallelism)
+        {
+            var seen = Interlocked.CompareExchange(ref _running, running + 1, running);
+            if (seen == running)
+                return true;
+            running = seen;
+        }
+        return false;
+    }
+
+    /// <summary>Frees a forward slot and wakes the gatherer, which sends what it holds instead of waiting for more.</summary>
+    private void FreeSlot()
+    {
+        Interlocked.Decrement(ref _running);
+        _arrival.Set();
+    }
+
     /// <summary>Null when the model takes a batch of this shape, else the exception it throws (checked once per shape).</summary>
     private Exception? CheckShape(Tensor input) => _shapes.GetOrAdd((input.Shape, input.DType), key =>
     {
+        var batched = new Shape([1, .. key.Item1.Dims]);
         try
         {
-            _model.Forward(Tensor.Zeros(new Shape([1, .. key.Item1.Dims]), key.Item2));
+            _model.Forward(Tensor.Zeros(batched, key.Item2));
             return null;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            return e;
+            // The layer saw the batch of one the pipeline makes; the caller gave one example without the batch axis.
+            return new ArgumentException($"The inference request's input {key.Item1} ({key.Item2.Name()}) does not fit the model (a request is one example without its batch axis; the model saw it as the batch {batched}): {e.Message}", nameof(input), e);
         }
     });
 
@@ -156,6 +226,8 @@ public sealed class InferencePipeline : IAsyncDisposable
         {
             carried = null;
             var batch = new List<Request> { first };
+            _forming = true;
+            var claimed = false;
             while (true)
             {
                 batch.RemoveAll(r => r.Result.IsCompleted);
@@ -173,6 +245,9 @@ public sealed class InferencePipeline : IAsyncDisposable
                     batch.Add(next);
                     continue;
                 }
+                // Nothing queued: go now if a forward slot is free; a batch grows only while every slot is busy.
+                if (claimed = TryClaimSlot())
+                    break;
                 var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), batch[0].Arrived + delay);
                 if (remaining <= TimeSpan.FromMilliseconds(0.5) || _queue.Completion.IsCompleted)
                     break;
@@ -181,9 +256,32 @@ public sealed class InferencePipeline : IAsyncDisposable
                 AwaitArrivals(remaining < TimeSpan.FromMilliseconds(1) ? 1 : _options.MaxBatchSize - batch.Count, remaining);
             }
             if (batch.Count > 0)
+            {
+                // Full or past its delay: the batch stops growing and takes the next free slot.
+                while (!claimed)
+                    claimed = AwaitSlot();
                 _executor.SendAsync([.. batch]).GetAwaiter().GetResult();
+            }
+            else if (claimed)
+            {
+                FreeSlot();
+            }
+            _forming = false;
         }
+        // Requests run on their callers' threads hold slots too: the pipeline completes after the last of them.
+        while (Volatile.Read(ref _running) > 0)
+            AwaitSlot();
         _executor.Complete();
+    }
+
+    /// <summary>Waits for a forward pass to end, then claims a slot if one is free.</summary>
+    private bool AwaitSlot()
+    {
+        _arrival.Reset();
+        if (TryClaimSlot())
+            return true;
+        _arrival.Wait(1);
+        return false;
     }
 
     /// <summary>The next request still waiting for a batch, or null once the queue is completed and empty.</summary>
@@ -207,20 +305,33 @@ public sealed class InferencePipeline : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until <paramref name="count"/> requests are queued, the queue completes, or about <paramref name="time"/>
-    /// has passed. .NET's timed waits count whole milliseconds, so the time is rounded to the nearest one: the batch runs
+    /// Waits until <paramref name="count"/> requests are queued, a forward pass ends, the queue completes, or about
+    /// <paramref name="time"/> has passed. .NET's timed waits count whole milliseconds, so the time is rounded to the nearest one: the batch runs
     /// within half a millisecond of its delay, and the gatherer never spins.
     /// </summary>
     private void AwaitArrivals(int count, TimeSpan time)
     {
         Volatile.Write(ref _wanted, count);
         _arrival.Reset();
-        if (_queue.Count < count && !_queue.Completion.IsCompleted)
+        // Looked at after the reset, so a forward that ended since the gatherer last looked is not missed.
+        if (_queue.Count < count && !_queue.Completion.IsCompleted && Volatile.Read(ref _running) >= _options.Parallelism)
             _arrival.Wait((int)Math.Round(time.TotalMilliseconds, MidpointRounding.AwayFromZero));
     }
 
     /// <summary>One forward pass for a batch's live requests; the model's failure is each of their outcomes.</summary>
     private void Execute(Request[] batch)
+    {
+        try
+        {
+            Run(batch);
+        }
+        finally
+        {
+            FreeSlot();
+        }
+    }
+
+    private void Run(Request[] batch)
     {
         // Deadlines are also checked here, not only by their timers: a busy thread pool can run a timer late.
         var live = batch.Where(r => !r.Result.IsCompleted && !r.ExpireIfLate()).ToArray();
@@ -268,7 +379,7 @@ public sealed class InferencePipeline : IAsyncDisposable
             if (cancellation.CanBeCanceled)
                 _cancellation = cancellation.UnsafeRegister(static (state, token) => ((Request)state!).Cancel(token), this);
             if (deadline is { } limit)
-                _deadline = new Timer(static state => ((Request)state!).Expire(), this, limit, Timeout.InfiniteTimeSpan);
+                _deadline = new Timer(static state => ((Request)state!).OnDeadline(), this, limit, Timeout.InfiniteTimeSpan);
         }
 
         public Tensor Input { get; }
@@ -308,6 +419,25 @@ public sealed class InferencePipeline : IAsyncDisposable
         {
             _cancellation.Unregister();
             _deadline?.Dispose();
+        }
+
+        /// <summary>
+        /// The deadline's timer fired. Timers count due times on a coarse tick and may fire a few milliseconds early, so
+        /// the request expires only once the stopwatch says the deadline has passed; until then the timer waits again.
+        /// </summary>
+        private void OnDeadline()
+        {
+            if (ExpireIfLate())
+                return;
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _due);
+            try
+            {
+                _deadline!.Change(left + TimeSpan.FromMilliseconds(0.5), Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The outcome was set meanwhile; nothing is left to time.
+            }
         }
 
         private void Cancel(CancellationToken token)

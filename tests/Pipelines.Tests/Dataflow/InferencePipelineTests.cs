@@ -18,17 +18,45 @@ public sealed class InferencePipelineTests
 
     private static Tensor Alone(Layer model, Tensor x) => model.Forward(x.Reshape(new Shape([1, .. x.Shape.Dims])))[0];
 
+    /// <summary>A tensor the gated model holds at its gate (any other input passes straight through).</summary>
+    private static readonly Tensor Blocker = Tensor.Full(new Shape(20), double.NaN);
+
+    /// <summary>Requests that arrive while a forward pass runs are gathered into batches, and each result is bitwise its own.</summary>
     [Fact]
     public async Task Concurrent_requests_are_batched_and_each_result_is_bitwise_its_own_forward()
     {
-        await using var pipeline = new InferencePipeline(Mlp, new InferenceOptions { MaxBatchSize = 16, MaxDelay = TimeSpan.FromMilliseconds(5) });
+        using var gated = new Gated(Mlp);
+        await using var pipeline = new InferencePipeline(gated, new InferenceOptions { MaxBatchSize = 16, MaxDelay = TimeSpan.FromMilliseconds(5) });
         var batchSizes = new List<int>();
         using var listener = Listen<int>("pipelines.inference.batch.size", batchSizes.Add);
-        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => pipeline.InferAsync(Input(i))));
+        var blocker = gated.Occupy(pipeline);
+        var requests = Enumerable.Range(0, 100).Select(i => pipeline.InferAsync(Input(i))).ToList();
+        gated.Open();
+        var results = await Task.WhenAll(requests);
+        await blocker;
         for (var i = 0; i < 100; i++)
             Assert.True(results[i].BitwiseEquals(Alone(Mlp, Input(i))), $"request {i}");
         lock (batchSizes)
-            Assert.Contains(batchSizes, size => size > 1);
+            Assert.Contains(batchSizes, size => size == 16);
+    }
+
+    /// <summary>A request that finds the pipeline idle runs at once on its caller's thread: a lone caller waits for no batch and no other thread.</summary>
+    [Fact]
+    public async Task A_request_to_an_idle_pipeline_runs_at_once_on_the_callers_thread()
+    {
+        var threads = new List<int>();
+        await using var pipeline = new InferencePipeline(new Watched(Mlp, threads), new InferenceOptions { MaxDelay = TimeSpan.FromSeconds(10) });
+        var caller = Environment.CurrentManagedThreadId;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++)
+        {
+            var request = pipeline.InferAsync(Input(i));
+            Assert.True(request.IsCompletedSuccessfully, $"request {i} did not complete within the call");
+            Assert.True((await request).BitwiseEquals(Alone(Mlp, Input(i))));
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "a lone caller waited for the batch delay");
+        lock (threads)
+            Assert.All(threads, thread => Assert.Equal(caller, thread));
     }
 
     [Fact]
@@ -38,22 +66,28 @@ public sealed class InferencePipelineTests
         var good = pipeline.InferAsync(Input(0));
         var bad = pipeline.InferAsync(Tensor.Zeros(new Shape(7)));
         Assert.True(bad.IsFaulted);
-        Assert.Contains("Linear '0' expects input [..., 20] but got [1, 7]", (await Assert.ThrowsAsync<ArgumentException>(() => bad)).Message, StringComparison.Ordinal);
+        var message = (await Assert.ThrowsAsync<ArgumentException>(() => bad)).Message;
+        Assert.StartsWith("The inference request's input [7] (float32) does not fit the model", message, StringComparison.Ordinal);
+        Assert.Contains("Linear '0' expects input [..., 20] but got [1, 7]", message, StringComparison.Ordinal);
         Assert.True((await good).BitwiseEquals(Alone(Mlp, Input(0))));
     }
 
     [Fact]
     public async Task A_full_queue_rejects_with_a_clear_error_and_a_completed_pipeline_takes_nothing()
     {
-        var slow = new Slow(Mlp, TimeSpan.FromMilliseconds(200));
-        var pipeline = new InferencePipeline(slow, new InferenceOptions { MaxBatchSize = 1, QueueCapacity = 2, MaxDelay = TimeSpan.Zero });
+        using var gated = new Gated(Mlp);
+        var pipeline = new InferencePipeline(gated, new InferenceOptions { MaxBatchSize = 1, QueueCapacity = 2, MaxDelay = TimeSpan.Zero });
+        var blocker = gated.Occupy(pipeline);
         var requests = Enumerable.Range(0, 8).Select(i => pipeline.InferAsync(Input(i))).ToList();
         var rejected = await Assert.ThrowsAsync<InferenceRejectedException>(() => requests[^1]);
         Assert.Contains("queue is full (2 requests)", rejected.Message, StringComparison.Ordinal);
         pipeline.Complete();
         var late = await Assert.ThrowsAsync<InferenceRejectedException>(() => pipeline.InferAsync(Input(9)));
         Assert.Contains("has completed", late.Message, StringComparison.Ordinal);
+        Assert.False(pipeline.Completion.IsCompleted, "the pipeline completed while a forward pass was still running");
+        gated.Open();
         await pipeline.Completion;
+        Assert.True(blocker.IsCompleted, "the pipeline completed before the request running on its caller's thread");
         Assert.All(requests, r => Assert.True(r.IsCompleted));
     }
 
@@ -72,7 +106,10 @@ public sealed class InferencePipelineTests
     [Fact]
     public async Task A_request_canceled_while_its_batch_forms_leaves_at_once_and_delays_no_one()
     {
-        await using var pipeline = new InferencePipeline(Mlp, new InferenceOptions { MaxBatchSize = 64, MaxDelay = TimeSpan.FromSeconds(3) });
+        using var gated = new Gated(Mlp);
+        await using var pipeline = new InferencePipeline(gated, new InferenceOptions { MaxBatchSize = 64, MaxDelay = TimeSpan.FromSeconds(3) });
+        // A forward pass runs, so the next request starts a batch that grows until the pass ends or its delay is up.
+        var blocker = gated.Occupy(pipeline);
         using var cancel = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
         var canceled = pipeline.InferAsync(Input(0), cancel.Token);
@@ -81,7 +118,10 @@ public sealed class InferencePipelineTests
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled);
         Assert.True(clock.ElapsedMilliseconds < 2000, "the canceled request waited for its batch");
-        await Task.WhenAll(Enumerable.Range(1, 64).Select(i => pipeline.InferAsync(Input(i))));
+        var others = Enumerable.Range(1, 64).Select(i => pipeline.InferAsync(Input(i))).ToList();
+        gated.Open();
+        await Task.WhenAll(others);
+        await blocker;
         // The canceled request held no place and set no delay: 64 others filled the batch, which ran without waiting out the delay.
         Assert.True(clock.ElapsedMilliseconds < 2000, $"the batch waited {clock.ElapsedMilliseconds} ms");
     }
@@ -89,14 +129,54 @@ public sealed class InferencePipelineTests
     [Fact]
     public async Task A_request_past_its_deadline_times_out_and_the_rest_of_the_batch_is_served()
     {
-        var slow = new Slow(Mlp, TimeSpan.FromMilliseconds(150));
-        await using var pipeline = new InferencePipeline(slow, new InferenceOptions { MaxBatchSize = 1, MaxDelay = TimeSpan.Zero });
-        var first = pipeline.InferAsync(Input(0));
+        using var gated = new Gated(Mlp);
+        await using var pipeline = new InferencePipeline(gated, new InferenceOptions { MaxBatchSize = 1, MaxDelay = TimeSpan.Zero });
+        var first = gated.Occupy(pipeline);
         var hurried = pipeline.InferAsync(Input(1), TimeSpan.FromMilliseconds(30));
         var patient = pipeline.InferAsync(Input(2), TimeSpan.FromSeconds(30));
         Assert.Contains("passed its deadline", (await Assert.ThrowsAsync<TimeoutException>(() => hurried)).Message, StringComparison.Ordinal);
+        gated.Open();
         await first;
         Assert.True((await patient).BitwiseEquals(Alone(Mlp, Input(2))));
+    }
+
+    /// <summary>
+    /// .NET timers count due times on a coarse tick and can fire milliseconds early; a deadline is reported only once the
+    /// stopwatch says it has passed. Short deadlines on a held pipeline, each timed from its own submission.
+    /// </summary>
+    [Fact]
+    public async Task A_deadline_is_never_reported_before_it_has_passed()
+    {
+        using var gated = new Gated(Mlp);
+        await using var pipeline = new InferencePipeline(gated, new InferenceOptions { MaxBatchSize = 1, MaxDelay = TimeSpan.Zero });
+        var blocker = gated.Occupy(pipeline);
+        var early = new List<string>();
+        // One at a time, so each timing is the request's own and not a busy thread pool's.
+        for (var i = 0; i < 150; i++)
+        {
+            var deadline = TimeSpan.FromMilliseconds(1 + (i % 5));
+            var sent = Stopwatch.GetTimestamp();
+            await Assert.ThrowsAsync<TimeoutException>(() => pipeline.InferAsync(Input(i), deadline));
+            if (Stopwatch.GetElapsedTime(sent) is var waited && waited < deadline)
+                early.Add($"{waited.TotalMilliseconds:F2} ms of {deadline.TotalMilliseconds} ms");
+        }
+        gated.Open();
+        await blocker;
+        Assert.Empty(early);
+    }
+
+    /// <summary>After a failed request the block faults on both sides: a producer's SendAsync is declined rather than left waiting.</summary>
+    [Fact]
+    public async Task A_faulted_block_declines_what_it_is_offered()
+    {
+        await using var pipeline = new InferencePipeline(Mlp);
+        var block = pipeline.AsBlock();
+        block.LinkTo(DataflowBlock.NullTarget<Tensor>());
+        await block.SendAsync(Tensor.Zeros(new Shape(3)));
+        await Assert.ThrowsAnyAsync<Exception>(() => block.Completion);
+        var offered = block.SendAsync(Input(1));
+        Assert.Same(offered, await Task.WhenAny(offered, Task.Delay(TimeSpan.FromSeconds(5))));
+        Assert.False(await offered);
     }
 
     [Fact]
@@ -130,6 +210,8 @@ public sealed class InferencePipelineTests
         var collect = new ActionBlock<Tensor>(after.Add);
         failing.LinkTo(collect, new DataflowLinkOptions { PropagateCompletion = true });
         await failing.SendAsync(Input(0));
+        // A faulted block drops what its target has not taken yet, as a TransformBlock does: let the first output arrive.
+        SpinWait.SpinUntil(() => { lock (after) return after.Count == 1; }, TimeSpan.FromSeconds(10));
         await failing.SendAsync(Tensor.Zeros(new Shape(3)));
         await failing.SendAsync(Input(2));
         failing.Complete();
@@ -174,6 +256,68 @@ public sealed class InferencePipelineTests
         });
         listener.Start();
         return listener;
+    }
+
+    /// <summary>
+    /// A model that holds a forward pass of <see cref="Blocker"/> until <see cref="Open"/>: with it running on another
+    /// thread, every forward slot of a one-slot pipeline is busy, so later requests queue and batch.
+    /// </summary>
+    private sealed record Gated(Layer Inner) : Layer, IDisposable
+    {
+        private readonly ManualResetEventSlim _entered = new(false);
+        private readonly ManualResetEventSlim _open = new(false);
+
+        public override LayerParts Parts => new() { Children = [("inner", Inner)] };
+
+        /// <summary>Starts a request of <see cref="Blocker"/> on a thread-pool thread and waits until its forward pass is at the gate.</summary>
+        public Task<Tensor> Occupy(InferencePipeline pipeline)
+        {
+            var request = Task.Run(() => pipeline.InferAsync(Blocker));
+            Assert.True(_entered.Wait(TimeSpan.FromSeconds(10)), "the blocking request never started");
+            return request;
+        }
+
+        public void Open() => _open.Set();
+
+        public void Dispose()
+        {
+            _open.Set();
+            _entered.Dispose();
+            _open.Dispose();
+        }
+
+        protected override Layer Rebuild(LayerParts parts) => this with { Inner = parts.Child<Layer>("inner") };
+
+        protected override Traced ForwardCore(Tensor x, ForwardContext context)
+        {
+            if (x.Shape[0] == 1 && double.IsNaN(x.ToFloat64Array()[0]))
+            {
+                _entered.Set();
+                _open.Wait();
+            }
+            var inner = Inner.Forward(x, context.Child("inner"));
+            return new Traced(inner.Output, inner.Trace, WithChildren([inner.Next]));
+        }
+
+        protected override (Tensor? Dx, Layer Gradient) BackwardCore(Pipelines.Layers.Trace trace, Tensor dy, bool inputGradient) => throw new NotSupportedException("Inference only.");
+    }
+
+    /// <summary>A model that records the thread of each forward pass (the shape check's included).</summary>
+    private sealed record Watched(Layer Inner, List<int> Threads) : Layer
+    {
+        public override LayerParts Parts => new() { Children = [("inner", Inner)] };
+
+        protected override Layer Rebuild(LayerParts parts) => this with { Inner = parts.Child<Layer>("inner") };
+
+        protected override Traced ForwardCore(Tensor x, ForwardContext context)
+        {
+            lock (Threads)
+                Threads.Add(Environment.CurrentManagedThreadId);
+            var inner = Inner.Forward(x, context.Child("inner"));
+            return new Traced(inner.Output, inner.Trace, WithChildren([inner.Next]));
+        }
+
+        protected override (Tensor? Dx, Layer Gradient) BackwardCore(Pipelines.Layers.Trace trace, Tensor dy, bool inputGradient) => throw new NotSupportedException("Inference only.");
     }
 
     /// <summary>A model that takes a while per batch.</summary>
