@@ -63,8 +63,10 @@ internal static class ServingBenchmark
     {
         private readonly InferencePipeline _pipeline = new(Model, options);
 
+        // Each request from a thread-pool task of its own, as independent callers send them: requests posted in a loop by
+        // one thread would each find the pipeline idle and run one at a time on that thread.
         public void Run(int requests) =>
-            Task.WhenAll(Enumerable.Range(0, requests).Select(i => _pipeline.InferAsync(Inputs[i % Inputs.Length]))).GetAwaiter().GetResult();
+            Task.WhenAll(Enumerable.Range(0, requests).Select(i => Task.Run(() => _pipeline.InferAsync(Inputs[i % Inputs.Length])))).GetAwaiter().GetResult();
 
         public List<double> RunPoisson(double rate, TimeSpan duration)
         {
