@@ -44,11 +44,22 @@ public sealed class InferencePipeline : IAsyncDisposable
     private int _wanted = 1;
 
     // Forward passes running (the executor's batches and requests run on their caller's thread), at most
-    // Parallelism; a pass claims its slot before it starts (TryClaimSlot) and frees it when it ends (FreeSlot).
+    // Parallelism, plus one batch that stopped growing and waits in the executor; a pass claims its slot before it
+    // starts (TryClaimSlot, or the gatherer for the waiting batch) and frees it when it ends (FreeSlot).
     private int _running;
+
+    // Batches sent to the executor and not yet finished.
+    private int _executing;
 
     // Whether the gatherer holds a forming batch: a new request then joins the queue rather than jumping ahead of it.
     private volatile bool _forming;
+
+    // The live requests and the stopwatch ticks of the last forward pass: the load the next batch can expect.
+    private int _lastBatch = 1;
+    private long _lastExecution;
+
+    // The input layout that last passed the shape check, so a steady stream of one shape skips the dictionary.
+    private volatile ShapeKey? _accepted;
     private readonly int _kernelThreads;
     private volatile bool _completed;
 
@@ -93,9 +104,9 @@ public sealed class InferencePipeline : IAsyncDisposable
             return Task.FromCanceled<Tensor>(cancellation);
         if (CheckShape(input) is { } invalid)
             return Task.FromException<Tensor>(invalid);
-        // Idle (nothing queued, forming or running in every slot): the request runs at once on this thread, as a plain
-        // forward call would, and pays for no hand-over between threads.
-        if (!_completed && !_forming && _queue.Count == 0 && TryClaimSlot())
+        // Idle and lightly loaded (nothing queued or forming, a slot free, the last pass a single request): the request
+        // runs at once on this thread, as a plain forward call would, and pays for no hand-over between threads.
+        if (!_completed && !_forming && _queue.Count == 0 && Volatile.Read(ref _lastBatch) <= 1 && TryClaimSlot())
             return RunAlone(input, deadline);
         var request = new Request(input, deadline, cancellation);
         if (_queue.Post(request))
@@ -156,7 +167,9 @@ public sealed class InferencePipeline : IAsyncDisposable
             InferenceMeters.BatchSize.Record(1);
             using var budget = ThreadBudget.Limit(_kernelThreads);
             var output = _model.Forward(input.Reshape(new Shape([1, .. input.Shape.Dims])))[0];
-            var elapsed = Stopwatch.GetElapsedTime(started);
+            var ticks = Stopwatch.GetTimestamp() - started;
+            Volatile.Write(ref _lastExecution, ticks);
+            var elapsed = Stopwatch.GetElapsedTime(started, started + ticks);
             InferenceMeters.Execution.Record(elapsed.TotalMilliseconds);
             if (elapsed >= deadline)
             {
@@ -189,15 +202,30 @@ public sealed class InferencePipeline : IAsyncDisposable
         return false;
     }
 
-    /// <summary>Frees a forward slot and wakes the gatherer, which sends what it holds instead of waiting for more.</summary>
+    /// <summary>
+    /// Frees a forward slot and wakes the gatherer if it holds a batch, which then goes instead of waiting for more. An
+    /// idle gatherer is left asleep: waking it after every request run on its caller's thread cost that caller's
+    /// second kernel thread its core.
+    /// </summary>
     private void FreeSlot()
     {
         Interlocked.Decrement(ref _running);
-        _arrival.Set();
+        if (_forming)
+            _arrival.Set();
     }
 
     /// <summary>Null when the model takes a batch of this shape, else the exception it throws (checked once per shape).</summary>
-    private Exception? CheckShape(Tensor input) => _shapes.GetOrAdd((input.Shape, input.DType), key =>
+    private Exception? CheckShape(Tensor input)
+    {
+        if (_accepted is { } accepted && accepted.DType == input.DType && accepted.Shape == input.Shape)
+            return null;
+        var error = _shapes.GetOrAdd((input.Shape, input.DType), CheckNewShape);
+        if (error is null)
+            _accepted = new ShapeKey(input.Shape, input.DType);
+        return error;
+    }
+
+    private Exception? CheckNewShape((Shape, DType) key)
     {
         var batched = new Shape([1, .. key.Item1.Dims]);
         try
@@ -208,9 +236,9 @@ public sealed class InferencePipeline : IAsyncDisposable
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             // The layer saw the batch of one the pipeline makes; the caller gave one example without the batch axis.
-            return new ArgumentException($"The inference request's input {key.Item1} ({key.Item2.Name()}) does not fit the model (a request is one example without its batch axis; the model saw it as the batch {batched}): {e.Message}", nameof(input), e);
+            return new ArgumentException($"The inference request's input {key.Item1} ({key.Item2.Name()}) does not fit the model (a request is one example without its batch axis; the model saw it as the batch {batched}): {e.Message}", e);
         }
-    });
+    }
 
     /// <summary>
     /// Gathers batches: the first live request, then whatever arrives until the batch is full or its oldest live request
@@ -227,6 +255,8 @@ public sealed class InferencePipeline : IAsyncDisposable
             carried = null;
             var batch = new List<Request> { first };
             _forming = true;
+            // Published before the gatherer looks at the slots, so a slot freed after the look sees it and wakes it.
+            Interlocked.MemoryBarrier();
             var claimed = false;
             while (true)
             {
@@ -245,9 +275,21 @@ public sealed class InferencePipeline : IAsyncDisposable
                     batch.Add(next);
                     continue;
                 }
-                // Nothing queued: go now if a forward slot is free; a batch grows only while every slot is busy.
-                if (claimed = TryClaimSlot())
-                    break;
+                // Nothing queued and a slot free: go now, unless the last pass served more requests than this batch holds.
+                // Their callers come back within about one pass, so the batch waits that long for them (woken as soon as
+                // they are all queued; the timed wait is only the fallback for callers that went away).
+                if (Volatile.Read(ref _running) < _options.Parallelism)
+                {
+                    var expected = Volatile.Read(ref _lastBatch);
+                    var until = Math.Min(batch[0].Arrived + Volatile.Read(ref _lastExecution), batch[0].Arrived + delay);
+                    if (batch.Count < expected && Stopwatch.GetTimestamp() < until && !_queue.Completion.IsCompleted)
+                    {
+                        AwaitArrivals(expected - batch.Count, TimeSpan.FromMilliseconds(1), whileIdle: true);
+                        continue;
+                    }
+                    if (claimed = TryClaimSlot())
+                        break;
+                }
                 var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), batch[0].Arrived + delay);
                 if (remaining <= TimeSpan.FromMilliseconds(0.5) || _queue.Completion.IsCompleted)
                     break;
@@ -257,9 +299,17 @@ public sealed class InferencePipeline : IAsyncDisposable
             }
             if (batch.Count > 0)
             {
-                // Full or past its delay: the batch stops growing and takes the next free slot.
+                // Full or past its delay while every slot is busy: the batch stops growing. When the executor's own
+                // batches hold every slot it waits in the executor, which starts it the moment one ends (one batch beyond
+                // the slots; the send returns once it is taken); a slot held by a caller's own pass is waited for.
+                if (!claimed && Volatile.Read(ref _executing) >= _options.Parallelism)
+                {
+                    Interlocked.Increment(ref _running);
+                    claimed = true;
+                }
                 while (!claimed)
                     claimed = AwaitSlot();
+                Interlocked.Increment(ref _executing);
                 _executor.SendAsync([.. batch]).GetAwaiter().GetResult();
             }
             else if (claimed)
@@ -270,7 +320,7 @@ public sealed class InferencePipeline : IAsyncDisposable
         }
         // Requests run on their callers' threads hold slots too: the pipeline completes after the last of them.
         while (Volatile.Read(ref _running) > 0)
-            AwaitSlot();
+            Thread.Sleep(1);
         _executor.Complete();
     }
 
@@ -306,15 +356,15 @@ public sealed class InferencePipeline : IAsyncDisposable
 
     /// <summary>
     /// Waits until <paramref name="count"/> requests are queued, a forward pass ends, the queue completes, or about
-    /// <paramref name="time"/> has passed. .NET's timed waits count whole milliseconds, so the time is rounded to the nearest one: the batch runs
+    /// <paramref name="time"/> has passed; unless <paramref name="whileIdle"/>, only while every slot is busy. .NET's timed waits count whole milliseconds, so the time is rounded to the nearest one: the batch runs
     /// within half a millisecond of its delay, and the gatherer never spins.
     /// </summary>
-    private void AwaitArrivals(int count, TimeSpan time)
+    private void AwaitArrivals(int count, TimeSpan time, bool whileIdle = false)
     {
         Volatile.Write(ref _wanted, count);
         _arrival.Reset();
         // Looked at after the reset, so a forward that ended since the gatherer last looked is not missed.
-        if (_queue.Count < count && !_queue.Completion.IsCompleted && Volatile.Read(ref _running) >= _options.Parallelism)
+        if (_queue.Count < count && !_queue.Completion.IsCompleted && (whileIdle || Volatile.Read(ref _running) >= _options.Parallelism))
             _arrival.Wait((int)Math.Round(time.TotalMilliseconds, MidpointRounding.AwayFromZero));
     }
 
@@ -327,6 +377,7 @@ public sealed class InferencePipeline : IAsyncDisposable
         }
         finally
         {
+            Interlocked.Decrement(ref _executing);
             FreeSlot();
         }
     }
@@ -338,6 +389,7 @@ public sealed class InferencePipeline : IAsyncDisposable
         if (live.Length == 0)
             return;
         var started = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _lastBatch, live.Length);
         foreach (var request in live)
             InferenceMeters.QueueWait.Record(Stopwatch.GetElapsedTime(request.Arrived, started).TotalMilliseconds);
         InferenceMeters.BatchSize.Record(live.Length);
@@ -354,8 +406,12 @@ public sealed class InferencePipeline : IAsyncDisposable
             foreach (var request in live)
                 request.Fail(e);
         }
-        InferenceMeters.Execution.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var ticks = Stopwatch.GetTimestamp() - started;
+        Volatile.Write(ref _lastExecution, ticks);
+        InferenceMeters.Execution.Record(Stopwatch.GetElapsedTime(started, started + ticks).TotalMilliseconds);
     }
+
+    private sealed record ShapeKey(Shape Shape, DType DType);
 
     /// <summary>One request: its input, its one outcome, and whether a batch has taken it (then cancellation only ends the caller's wait).</summary>
     private sealed class Request : IDisposable

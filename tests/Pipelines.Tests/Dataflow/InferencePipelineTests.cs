@@ -40,6 +40,91 @@ public sealed class InferencePipelineTests
             Assert.Contains(batchSizes, size => size == 16);
     }
 
+    /// <summary>
+    /// After a batch of several, the next batch waits for their callers to come back, but for about one forward pass
+    /// at most, never the whole delay: a caller left alone is served at once.
+    /// </summary>
+    [Fact]
+    public async Task After_a_busy_spell_a_lone_request_waits_for_company_no_longer_than_a_forward_pass()
+    {
+        using var gated = new Gated(Mlp);
+        await using var pipeline = new InferencePipeline(gated, new InferenceOptions { MaxBatchSize = 16, MaxDelay = TimeSpan.FromSeconds(20) });
+        var blocker = gated.Occupy(pipeline);
+        var crowd = Enumerable.Range(0, 8).Select(i => pipeline.InferAsync(Input(i))).ToList();
+        gated.Open();
+        await Task.WhenAll(crowd);
+        await blocker;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < 3; i++)
+            Assert.True((await pipeline.InferAsync(Input(100 + i))).BitwiseEquals(Alone(Mlp, Input(100 + i))));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"three lone requests after a batch of 8 took {clock.ElapsedMilliseconds} ms");
+    }
+
+    /// <summary>
+    /// Many closed-loop callers with cancellations and deadlines, on one and two forward slots: every request ends in
+    /// one outcome (a result bitwise its own forward, canceled, or timed out) and the pipeline completes, in bounded time.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Callers_under_load_with_cancellations_each_get_one_outcome_and_the_pipeline_completes(int parallelism)
+    {
+        var pipeline = new InferencePipeline(Mlp, new InferenceOptions { MaxBatchSize = 8, MaxDelay = TimeSpan.FromMilliseconds(1), Parallelism = parallelism });
+        var outcomes = new int[3];
+        var callers = Enumerable.Range(0, 12).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(c);
+            for (var i = 0; i < 150; i++)
+            {
+                var x = Input((c * 1000) + i);
+                using var cancel = new CancellationTokenSource();
+                var request = random.Next(4) switch
+                {
+                    0 => pipeline.InferAsync(x, TimeSpan.FromMilliseconds(random.NextDouble()), cancel.Token),
+                    1 => pipeline.InferAsync(x, cancel.Token),
+                    _ => pipeline.InferAsync(x),
+                };
+                if (random.Next(8) == 0)
+                    await cancel.CancelAsync();
+                try
+                {
+                    Assert.True((await request).BitwiseEquals(Alone(Mlp, x)));
+                    Interlocked.Increment(ref outcomes[0]);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref outcomes[1]);
+                }
+                catch (TimeoutException)
+                {
+                    Interlocked.Increment(ref outcomes[2]);
+                }
+            }
+        })).ToList();
+        var all = Task.WhenAll(callers);
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))));
+        await all;
+        pipeline.Complete();
+        Assert.Same(pipeline.Completion, await Task.WhenAny(pipeline.Completion, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Equal(12 * 150, outcomes.Sum());
+        Assert.True(outcomes[0] > 0, "no request was served");
+    }
+
+    /// <summary>Completion waits for a forward pass running on a caller's thread, and then completes, with spare slots too.</summary>
+    [Fact]
+    public async Task Completion_waits_for_a_callers_own_pass_and_then_completes()
+    {
+        using var gated = new Gated(Mlp);
+        var pipeline = new InferencePipeline(gated, new InferenceOptions { Parallelism = 2 });
+        var blocker = gated.Occupy(pipeline);
+        pipeline.Complete();
+        await Task.Delay(50);
+        Assert.False(pipeline.Completion.IsCompleted, "the pipeline completed while a forward pass was still running");
+        gated.Open();
+        Assert.Same(pipeline.Completion, await Task.WhenAny(pipeline.Completion, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.True(blocker.IsCompletedSuccessfully);
+    }
+
     /// <summary>A request that finds the pipeline idle runs at once on its caller's thread: a lone caller waits for no batch and no other thread.</summary>
     [Fact]
     public async Task A_request_to_an_idle_pipeline_runs_at_once_on_the_callers_thread()
