@@ -39,6 +39,12 @@ internal static class ClosedLoopBenchmark
             double Median(IEnumerable<double> values) => values.Order().ElementAt(Slices / 2);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{callers,7} {Median(rows.Select(r => r.Pipeline.Rate)),15:N0} {Median(rows.Select(r => r.Single)),20:N0} {Median(rows.Select(r => r.Pipeline.Rate / r.Single)),6:F2} {Median(rows.Select(r => r.Pipeline.P50)),8:F0} {Median(rows.Select(r => r.Pipeline.P99)),8:F0} {Median(rows.Select(r => r.Pipeline.MeanBatch)),10:F1}"));
         }
+        // The latency contract under open-loop (Poisson) arrivals, as compare-training measures it, without the PyTorch side.
+        foreach (var rate in new[] { 2_000.0, 10_000, 30_000 })
+        {
+            var (p50, p99, contract) = ServingBenchmark.Latency(rate);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Poisson {rate,7:N0} requests/s: p50 {p50,6:F0} µs, p99 {p99,6:F0} µs, contract {contract,6:F0} µs, held at p99: {(p99 <= contract ? "yes" : "no")}"));
+        }
         return 0;
     }
 
