@@ -63,10 +63,14 @@ internal static class ServingBenchmark
     {
         private readonly InferencePipeline _pipeline = new(Model, options);
 
-        // Each request from a thread-pool task of its own, as independent callers send them: requests posted in a loop by
-        // one thread would each find the pipeline idle and run one at a time on that thread.
+        // 64 callers on thread-pool tasks of their own, each sending its next request when its last is answered (as a
+        // server's connections do); requests posted in a loop by one thread would each run alone on that thread.
         public void Run(int requests) =>
-            Task.WhenAll(Enumerable.Range(0, requests).Select(i => Task.Run(() => _pipeline.InferAsync(Inputs[i % Inputs.Length])))).GetAwaiter().GetResult();
+            Task.WhenAll(Enumerable.Range(0, 64).Select(c => Task.Run(async () =>
+            {
+                for (var i = c; i < requests; i += 64)
+                    await _pipeline.InferAsync(Inputs[i % Inputs.Length]).ConfigureAwait(false);
+            }))).GetAwaiter().GetResult();
 
         public List<double> RunPoisson(double rate, TimeSpan duration)
         {
