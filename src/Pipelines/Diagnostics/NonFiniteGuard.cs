@@ -56,10 +56,22 @@ public static class NonFiniteGuard
         ArgumentNullException.ThrowIfNull(model);
         foreach (var (name, p) in model.NamedParameters())
         {
-            if (p.DType.IsFloatingPoint() && Count(p) is var (nan, inf) && nan + inf > 0)
+            // A pass over the storage as it is, without a float64 copy: this runs before every checkpoint.
+            if (p.DType.IsFloatingPoint() && !(p.DType == DType.Float32 ? AllFinite(p.AsSpan<float>()) : AllFinite(p.AsSpan<double>())) && Count(p) is var (nan, inf))
                 return new NonFiniteFinding("parameter", name, "parameter", $"{nan} NaN and {inf} infinite of {p.Count} elements");
         }
         return null;
+    }
+
+    private static bool AllFinite<T>(ReadOnlySpan<T> values)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        foreach (var value in values)
+        {
+            if (!T.IsFinite(value))
+                return false;
+        }
+        return true;
     }
 
     private static (int NaN, int Infinity) Count(Tensor t)

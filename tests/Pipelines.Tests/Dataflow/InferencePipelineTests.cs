@@ -405,23 +405,6 @@ public sealed class InferencePipelineTests
         protected override (Tensor? Dx, Layer Gradient) BackwardCore(Pipelines.Layers.Trace trace, Tensor dy, bool inputGradient) => throw new NotSupportedException("Inference only.");
     }
 
-    /// <summary>A model that takes a while per batch.</summary>
-    private sealed record Slow(Layer Inner, TimeSpan Delay) : Layer
-    {
-        public override LayerParts Parts => new() { Children = [("inner", Inner)] };
-
-        protected override Layer Rebuild(LayerParts parts) => this with { Inner = parts.Child<Layer>("inner") };
-
-        protected override Traced ForwardCore(Tensor x, ForwardContext context)
-        {
-            Thread.Sleep(Delay);
-            var inner = Inner.Forward(x, context.Child("inner"));
-            return new Traced(inner.Output, inner.Trace, WithChildren([inner.Next]));
-        }
-
-        protected override (Tensor? Dx, Layer Gradient) BackwardCore(Pipelines.Layers.Trace trace, Tensor dy, bool inputGradient) => throw new NotSupportedException("Inference only.");
-    }
-
     /// <summary>A model that fails its next forward pass when told to.</summary>
     private sealed record Flaky(Layer Inner, StrongBox<bool> FailNext) : Layer
     {
