@@ -139,7 +139,7 @@ internal static class KernelThreads
         private Job? _job;
 
         public Helper(int index) =>
-            new Thread(Loop) { IsBackground = true, Name = $"Pipelines kernels {index}" }.Start();
+            new Thread(Loop) { IsBackground = true, Name = $"Pipelines kernels {index}" }.UnsafeStart();
 
         /// <summary>Hands the helper a job; taking the gate publishes it to the helper, which takes the gate too.</summary>
         public void Post(Job job)
