@@ -9,10 +9,11 @@ namespace Pipelines.Dataflow;
 
 /// <summary>
 /// Serves a model to many callers: single requests wait in a bounded <see cref="BufferBlock{T}"/>, are gathered into
-/// batches, and an <see cref="ActionBlock{TInput}"/> runs one forward pass per batch. Batching adapts to the load: a
-/// batch goes as soon as the executor has room for it, so a lone caller never waits for company; while every forward
-/// slot is busy the batch grows, up to <see cref="InferenceOptions.MaxBatchSize"/> or for at most
-/// <see cref="InferenceOptions.MaxDelay"/>, and the larger batches are what make many callers faster together. A request is one
+/// batches, and an <see cref="ActionBlock{TInput}"/> runs one forward pass per batch. Batching adapts to the load, so it
+/// is never slower than calling the model one request at a time: a request that finds the pipeline idle runs at once on
+/// its caller's thread; a batch goes as soon as a forward slot is free, and grows (up to
+/// <see cref="InferenceOptions.MaxBatchSize"/>, for at most <see cref="InferenceOptions.MaxDelay"/>) while every slot
+/// is busy, or, after a pass of several requests, for up to one pass while their callers come back. A request is one
 /// model input without its batch axis; the pipeline stacks same-shaped requests along a new first axis, so each result
 /// is bitwise what the model gives that request alone as a batch of one (every layer treats the rows of a batch
 /// independently, and the GEMM computes each row by the same chain of operations whatever the batch).
@@ -280,9 +281,10 @@ public sealed class InferencePipeline : IAsyncDisposable
                 // they are all queued; the timed wait is only the fallback for callers that went away).
                 if (Volatile.Read(ref _running) < _options.Parallelism)
                 {
-                    var expected = Volatile.Read(ref _lastBatch);
-                    var until = Math.Min(batch[0].Arrived + Volatile.Read(ref _lastExecution), batch[0].Arrived + delay);
-                    if (batch.Count < expected && Stopwatch.GetTimestamp() < until && !_queue.Completion.IsCompleted)
+                    // The fallback wait is a whole millisecond, so it is taken only while that keeps within the delay.
+                    var (expected, now) = (Volatile.Read(ref _lastBatch), Stopwatch.GetTimestamp());
+                    var waitFor = batch.Count < expected && now < batch[0].Arrived + Volatile.Read(ref _lastExecution) && now + (Stopwatch.Frequency / 1000) <= batch[0].Arrived + delay;
+                    if (waitFor && !_queue.Completion.IsCompleted)
                     {
                         AwaitArrivals(expected - batch.Count, TimeSpan.FromMilliseconds(1), whileIdle: true);
                         continue;
