@@ -51,6 +51,36 @@ public sealed class GemmLaws
         return results.All(r => r.SequenceEqual(results[0])).Label($"{c}; widths {string.Join(", ", VectorWidths.Available)}");
     }
 
+    /// <summary>
+    /// Blocking only reorders whole fused-multiply-add chains: any reduction block, row block and column block, and A
+    /// packed or read in place (an L1 of one way packs every row-major A, one of 64 ways reads it in place), on one
+    /// thread or three, gives the machine's own blocking's bits, and
+    /// never reads C before writing it.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public Property Blocking_never_changes_a_bit(GemmCase c, PositiveInt kc, PositiveInt rowTiles, PositiveInt panels, bool packA, bool threaded)
+    {
+        var machine = BlockSizes.For<float>(VectorWidths.Best);
+        var blocking = machine with
+        {
+            Kc = 1 + (kc.Get % 300),
+            Mc = machine.Mr * (1 + (rowTiles.Get % 12)),
+            Nc = machine.Nr * (1 + (panels.Get % 5)),
+            L1 = packA ? new CacheLevel(64, 1, 64, 1) : new CacheLevel(64 << 10, 64, 64, 1),
+        };
+        var (drawn, options) = threaded ? (c.Grown(), new GemmOptions(Threads: 3)) : (c, new GemmOptions(Threads: 1));
+        return Overwritten(drawn, options with { Blocking = blocking }).SequenceEqual(Overwritten(drawn, options))
+            .Label($"{drawn} kc={blocking.Kc} mc={blocking.Mc} nc={blocking.Nc} packs A={packA} threads={options.Threads}");
+    }
+
+    /// <summary>C overwritten with the bias added, from a C of NaNs, so a block that reads C before it holds a partial sum shows.</summary>
+    private static float[] Overwritten(GemmCase c, GemmOptions options)
+    {
+        var output = Enumerable.Repeat(float.NaN, Math.Max(0, c.M * c.Ldc)).ToArray();
+        c.Run(c.A<float>(), c.B<float>(), output, c.Bias<float>(), options: options);
+        return output;
+    }
+
     /// <summary>Cases grown past the 4 MFLOP threshold below which products stay on one thread, keeping their edge remainders.</summary>
     [Property(MaxTest = 25)]
     public Property Thread_count_leaves_the_result_bitwise_unchanged(GemmCase c)

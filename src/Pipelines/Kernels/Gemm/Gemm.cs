@@ -88,7 +88,7 @@ public static unsafe class Gemm
     {
         var epilogue = accumulate ? Epilogue.Accumulate : bias.IsEmpty ? Epilogue.Overwrite : Epilogue.AddBias;
         fixed (T* pbias = bias)
-            GemmDriver.Run(new GemmProblem<T>(a, b, packedB, c, ldc, epilogue, pbias), options.ResolvedWidth, options.ResolvedThreads);
+            GemmDriver.Run(new GemmProblem<T>(a, b, packedB, c, ldc, epilogue, pbias), options.ResolvedWidth, options.ResolvedThreads, options.Blocking);
     }
 
     private static void Run<T>(MatrixView<T> a, MatrixView<T> b, Span<T> c, int ldc, ReadOnlySpan<T> bias, bool accumulate, GemmOptions options)

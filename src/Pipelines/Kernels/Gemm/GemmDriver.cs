@@ -15,10 +15,11 @@ internal static unsafe class GemmDriver
     /// <summary>Below about 4 MFLOP (tens of microseconds) a product stays on the calling thread.</summary>
     private const long ParallelFlops = 1L << 22;
 
-    public static void Run<T>(in GemmProblem<T> problem, VectorWidth width, int threads)
+    /// <summary>Runs <paramref name="problem"/> with the blocking <paramref name="blocking"/> (this machine's for <paramref name="width"/> unless a test sets another).</summary>
+    public static void Run<T>(in GemmProblem<T> problem, VectorWidth width, int threads, BlockSizes? blocking = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var blocks = BlockSizes.For<T>(width);
+        var blocks = blocking ?? BlockSizes.For<T>(width);
         var wide = blocks.Vectors == 4;
         switch (width)
         {
@@ -110,7 +111,11 @@ internal static unsafe class GemmDriver
     /// <summary>The fraction of <paramref name="units"/> the busiest of <paramref name="threads"/> gets.</summary>
     private static double BusiestShare(int units, int threads) => (double)((units + threads - 1) / threads) / units;
 
-    /// <summary>The loop nest over rows [rowStart, rowEnd) and column panels [panelStart, panelEnd) of C.</summary>
+    /// <summary>
+    /// The loop nest over rows [rowStart, rowEnd) and column panels [panelStart, panelEnd) of C: column blocks of at
+    /// most Nc, reduction blocks of Kc, row blocks of at most Mc made equal (so no thin last block re-streams the B
+    /// block for a few rows), then column panels and row tiles.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Sequential<TOps, TVector, T, TVectors>(GemmProblem<T> problem, BlockSizes blocks, int rowStart, int rowEnd, int panelStart, int panelEnd)
         where TOps : IVectorOps<TVector, T>
@@ -118,73 +123,80 @@ internal static unsafe class GemmDriver
         where T : unmanaged, IFloatingPointIeee754<T>
         where TVectors : IConstant
     {
-        var (mr, nr, kcMax, mcMax) = (blocks.Mr, blocks.Nr, blocks.Kc, blocks.Mc);
+        var (mr, nr, kcMax) = (blocks.Mr, blocks.Nr, blocks.Kc);
         var (n, k) = (problem.B.Cols, problem.A.Cols);
-        var inPlaceA = problem.A.ColStride == 1;
+        var rowBlocks = (rowEnd - rowStart + blocks.Mc - 1) / blocks.Mc;
+        var mcMax = ((rowEnd - rowStart + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr;
+        var panelsPerBlock = Math.Max(1, blocks.Nc / nr);
+        var inPlaceA = problem.A.ColStride == 1 && !blocks.PacksRowMajorA(problem.A.RowStride * sizeof(T));
         var packedA = inPlaceA ? null : Workspace.Get<T>(0, (long)mcMax * kcMax);
-        var packedB = problem.PackedB is null ? Workspace.Get<T>(1, (long)kcMax * (panelEnd - panelStart) * nr) : null;
+        var packedB = problem.PackedB is null ? Workspace.Get<T>(1, (long)kcMax * Math.Min(panelsPerBlock, panelEnd - panelStart) * nr) : null;
         var tile = stackalloc T[BlockSizes.MaxRows * nr];
         var zeros = ZeroRow<T>.Data;
-        for (var pc = 0; pc < k; pc += kcMax)
+        for (var jc = panelStart; jc < panelEnd; jc += panelsPerBlock)
         {
-            var kc = Math.Min(kcMax, k - pc);
-            T* panelBase;
-            nint panelStride;
-            if (problem.PackedB is { } prepacked)
+            var jcEnd = Math.Min(panelEnd, jc + panelsPerBlock);
+            for (var pc = 0; pc < k; pc += kcMax)
             {
-                panelStride = (nint)k * nr;
-                panelBase = prepacked.Data + ((nint)pc * nr);
-            }
-            else
-            {
-                panelStride = (nint)kc * nr;
-                Packing.PackB(problem.B, pc, kc, nr, panelStart, panelEnd, packedB, panelStride);
-                panelBase = packedB - (panelStart * panelStride);
-            }
-            for (var ic = rowStart; ic < rowEnd; ic += mcMax)
-            {
-                var mc = Math.Min(mcMax, rowEnd - ic);
-                // A row-major A is read in place (its rows are contiguous along p); any other layout is packed.
-                T* aBlock;
-                nint aRowStride, aColStride;
-                if (inPlaceA)
+                var kc = Math.Min(kcMax, k - pc);
+                T* panelBase;
+                nint panelStride;
+                if (problem.PackedB is { } prepacked)
                 {
-                    (aRowStride, aColStride) = (problem.A.RowStride, 1);
-                    aBlock = problem.A.Data + (ic * aRowStride) + pc;
+                    panelStride = (nint)k * nr;
+                    panelBase = prepacked.Data + ((nint)pc * nr);
                 }
                 else
                 {
-                    (aRowStride, aColStride) = (1, mr);
-                    Packing.PackA(problem.A, ic, mc, pc, kc, mr, packedA);
-                    aBlock = packedA;
+                    panelStride = (nint)kc * nr;
+                    Packing.PackB(problem.B, pc, kc, nr, jc, jcEnd, packedB, panelStride);
+                    panelBase = packedB - (jc * panelStride);
                 }
-                for (var panel = panelStart; panel < panelEnd; panel++)
+                for (var ic = rowStart; ic < rowEnd; ic += mcMax)
                 {
-                    var b = panelBase + (panel * panelStride);
-                    var cols = Math.Min(nr, n - (panel * nr));
-                    for (var ir = 0; ir < mc; ir += mr)
+                    var mc = Math.Min(mcMax, rowEnd - ic);
+                    // A row-major A is read in place (its rows are contiguous along p) unless its rows alias in L1; any other layout is packed.
+                    T* aBlock;
+                    nint aRowStride, aColStride;
+                    if (inPlaceA)
                     {
-                        var rows = Math.Min(mr, mc - ir);
-                        var a = aBlock + (ir * (inPlaceA ? aRowStride : kc));
-                        var c = problem.C + ((ic + ir) * problem.Ldc) + (panel * nr);
-                        // Accumulators start from C once it holds a partial sum (or on accumulate), else from the bias or zero.
-                        var continues = pc > 0 || problem.Epilogue == Epilogue.Accumulate;
-                        var init = continues ? c : problem.Epilogue == Epilogue.AddBias ? problem.Bias + (panel * nr) : zeros;
-                        var initStride = continues ? problem.Ldc : 0;
-                        if (cols == nr)
+                        (aRowStride, aColStride) = (problem.A.RowStride, 1);
+                        aBlock = problem.A.Data + (ic * aRowStride) + pc;
+                    }
+                    else
+                    {
+                        (aRowStride, aColStride) = (1, mr);
+                        Packing.PackA(problem.A, ic, mc, pc, kc, mr, packedA);
+                        aBlock = packedA;
+                    }
+                    for (var panel = jc; panel < jcEnd; panel++)
+                    {
+                        var b = panelBase + (panel * panelStride);
+                        var cols = Math.Min(nr, n - (panel * nr));
+                        for (var ir = 0; ir < mc; ir += mr)
                         {
-                            Kernel<TOps, TVector, T, TVectors>(rows, kc, a, aRowStride, aColStride, b, c, problem.Ldc, init, initStride);
-                            continue;
+                            var rows = Math.Min(mr, mc - ir);
+                            var a = aBlock + (ir * (inPlaceA ? aRowStride : kc));
+                            var c = problem.C + ((ic + ir) * problem.Ldc) + (panel * nr);
+                            // Accumulators start from C once it holds a partial sum (or on accumulate), else from the bias or zero.
+                            var continues = pc > 0 || problem.Epilogue == Epilogue.Accumulate;
+                            var init = continues ? c : problem.Epilogue == Epilogue.AddBias ? problem.Bias + (panel * nr) : zeros;
+                            var initStride = continues ? problem.Ldc : 0;
+                            if (cols == nr)
+                            {
+                                Kernel<TOps, TVector, T, TVectors>(rows, kc, a, aRowStride, aColStride, b, c, problem.Ldc, init, initStride);
+                                continue;
+                            }
+                            // A right-edge tile: run the full-width kernel on a scratch tile, then keep the valid columns.
+                            for (var r = 0; r < rows; r++)
+                            {
+                                new ReadOnlySpan<T>(init + (r * initStride), cols).CopyTo(new Span<T>(tile + (r * nr), cols));
+                                new Span<T>(tile + (r * nr) + cols, nr - cols).Clear();
+                            }
+                            Kernel<TOps, TVector, T, TVectors>(rows, kc, a, aRowStride, aColStride, b, tile, nr, tile, nr);
+                            for (var r = 0; r < rows; r++)
+                                new ReadOnlySpan<T>(tile + (r * nr), cols).CopyTo(new Span<T>(c + (r * problem.Ldc), cols));
                         }
-                        // A right-edge tile: run the full-width kernel on a scratch tile, then keep the valid columns.
-                        for (var r = 0; r < rows; r++)
-                        {
-                            new ReadOnlySpan<T>(init + (r * initStride), cols).CopyTo(new Span<T>(tile + (r * nr), cols));
-                            new Span<T>(tile + (r * nr) + cols, nr - cols).Clear();
-                        }
-                        Kernel<TOps, TVector, T, TVectors>(rows, kc, a, aRowStride, aColStride, b, tile, nr, tile, nr);
-                        for (var r = 0; r < rows; r++)
-                            new ReadOnlySpan<T>(tile + (r * nr), cols).CopyTo(new Span<T>(c + (r * problem.Ldc), cols));
                     }
                 }
             }

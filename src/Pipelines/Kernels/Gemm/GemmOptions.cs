@@ -5,6 +5,9 @@ namespace Pipelines.Kernels.Gemm;
 /// <param name="Width">The vector width; null for the widest this machine accelerates.</param>
 public readonly record struct GemmOptions(int? Threads = null, VectorWidth? Width = null)
 {
+    /// <summary>A blocking other than this machine's, for the laws that show blocking never changes a bit.</summary>
+    internal BlockSizes? Blocking { get; init; }
+
     internal int ResolvedThreads => Threads is { } t
         ? t >= 1 ? t : throw new ArgumentOutOfRangeException(nameof(Threads), t, "A product needs at least one thread.")
         : ThreadBudget.MaxThreads;
