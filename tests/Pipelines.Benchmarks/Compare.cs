@@ -9,28 +9,40 @@ namespace Pipelines.Benchmarks;
 
 /// <summary>
 /// <c>compare</c>: times our GEMM engine and numpy's OpenBLAS matmul on the same products in one run, 1 and 2 threads,
-/// plus our Linear layer API, and prints a table and one JSON object per line. OpenBLAS runs with
-/// <c>OPENBLAS_CORETYPE</c> removed (so it uses its best kernel) and <c>OPENBLAS_NUM_THREADS</c> = threads.
+/// plus our Linear layer API, and prints a table and one JSON object per line. A shared machine's speed drifts, so the
+/// two sides run in alternating rounds (<c>--rounds N</c>, default 3) and each row is a median of rounds. OpenBLAS
+/// runs with <c>OPENBLAS_CORETYPE</c> removed (so it uses its best kernel) and <c>OPENBLAS_NUM_THREADS</c> = threads.
 /// </summary>
 internal static class Compare
 {
     public static int Run(string[] args)
     {
         var threadCounts = args.Contains("--one-thread") ? new[] { 1 } : new[] { 1, 2 };
-        var named = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
+        var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(3);
+        var named = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--rounds")).ToHashSet();
         var cases = LinearCase.All.Where(c => named.Count == 0 || named.Contains(c.Name)).ToList();
+        var (peak, _) = FmaPeak.Measure();
         var rows = new List<JsonObject>();
-        Console.WriteLine($"{"case",-14} {"pass",-8} {"thr",3} {"ours µs",10} {"ref µs",10} {"ours GF/s",9} {"ref GF/s",9} {"ratio",6} {"layer µs",10}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak {peak:F1} GF/s per thread (float32, {VectorWidths.Best}); {rounds} rounds, OpenBLAS and ours alternating, medians"));
+        Console.WriteLine($"{"case",-14} {"pass",-8} {"thr",3} {"ours µs",10} {"ref µs",10} {"ours GF/s",9} {"ref GF/s",9} {"ratio",6} {"of peak",7} {"layer µs",10}");
         foreach (var threads in threadCounts)
         {
-            var reference = MeasureReference(cases, threads);
+            var measured = new List<(Dictionary<(string, bool), double> Reference, Dictionary<(string, bool), (double Engine, double Layer)> Ours)>();
+            for (var round = 0; round < rounds; round++)
+            {
+                var reference = MeasureReference(cases, threads);
+                var ours = cases.SelectMany(c => new[] { false, true }.Select(b => (Key: (c.Name, b), Time: MeasureOurs(c, threads, b)))).ToDictionary(r => r.Key, r => r.Time);
+                measured.Add((reference, ours));
+            }
             foreach (var c in cases)
             {
                 foreach (var backward in new[] { false, true })
                 {
-                    var (engine, layer) = MeasureOurs(c, threads, backward);
-                    var theirs = reference.TryGetValue((c.Name, backward), out var r) ? r : double.NaN;
+                    var engine = Median(measured.Select(m => m.Ours[(c.Name, backward)].Engine));
+                    var layer = Median(measured.Select(m => m.Ours[(c.Name, backward)].Layer));
+                    var theirs = Median(measured.Select(m => m.Reference.TryGetValue((c.Name, backward), out var r) ? r : double.NaN));
                     var flops = c.Flops(backward);
+                    var ofPeak = flops / engine / 1e3 / (peak * threads);
                     rows.Add(new JsonObject
                     {
                         ["case"] = c.Name + (backward ? "+backward" : string.Empty),
@@ -40,21 +52,29 @@ internal static class Compare
                         ["ours_gflops"] = Math.Round(flops / engine / 1e3, 1),
                         ["ref_gflops"] = double.IsNaN(theirs) ? null : Math.Round(flops / theirs / 1e3, 1),
                         ["ratio"] = double.IsNaN(theirs) ? null : Math.Round(theirs / engine, 3),
+                        ["of_peak"] = Math.Round(ofPeak, 3),
                         ["layer_us"] = Math.Round(layer, 2),
                     });
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{c.Name,-14} {(backward ? "fwd+bwd" : "forward"),-8} {threads,3} {engine,10:F1} {theirs,10:F1} {flops / engine / 1e3,9:F1} {flops / theirs / 1e3,9:F1} {theirs / engine,6:F3} {layer,10:F1}"));
+                        $"{c.Name,-14} {(backward ? "fwd+bwd" : "forward"),-8} {threads,3} {engine,10:F1} {theirs,10:F1} {flops / engine / 1e3,9:F1} {flops / theirs / 1e3,9:F1} {theirs / engine,6:F3} {ofPeak,7:P0} {layer,10:F1}"));
                 }
             }
         }
         Console.WriteLine();
         Console.WriteLine("ours: the GEMM engine into preallocated outputs (as numpy's matmul(out=)), with the weight packed once and");
         Console.WriteLine("      cached as a layer keeps it; dYᵀ·X packs both operands on every call. layer: Linear.Forward/Backward,");
-        Console.WriteLine("      which also allocate their output tensors.");
+        Console.WriteLine("      which also allocate their output tensors. of peak: ours against the FMA peak of the threads used.");
         Console.WriteLine();
         foreach (var row in rows)
             Console.WriteLine(row.ToJsonString(PythonReference.Printing));
         return 0;
+    }
+
+    /// <summary>The median of a round's values (NaN when the reference was missing).</summary>
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
     }
 
     /// <summary>

@@ -53,7 +53,7 @@ public sealed class GemmLaws
 
     /// <summary>
     /// Blocking only reorders whole fused-multiply-add chains: any reduction block, row block and column block, and A
-    /// packed or read in place (an L1 of one way packs every row-major A, one of 64 ways reads it in place), on one
+    /// packed or read in place (an L1 of one way packs every row-major A, caches of many ways read it in place), on one
     /// thread or three, gives the machine's own blocking's bits, and
     /// never reads C before writing it.
     /// </summary>
@@ -67,6 +67,7 @@ public sealed class GemmLaws
             Mc = machine.Mr * (1 + (rowTiles.Get % 12)),
             Nc = machine.Nr * (1 + (panels.Get % 5)),
             L1 = packA ? new CacheLevel(64, 1, 64, 1) : new CacheLevel(64 << 10, 64, 64, 1),
+            L2 = packA ? machine.L2 : new CacheLevel(64 << 20, 1024, 64, 1),
         };
         var (drawn, options) = threaded ? (c.Grown(), new GemmOptions(Threads: 3)) : (c, new GemmOptions(Threads: 1));
         return Overwritten(drawn, options with { Blocking = blocking }).SequenceEqual(Overwritten(drawn, options))

@@ -21,9 +21,9 @@ public sealed class BlockSizesTests
     [Fact]
     public void Zen_5_keeps_the_table_its_AVX_512_kernel_was_tuned_with()
     {
-        Assert.Equal(new BlockSizes(6, 4, 16, 256, 510, 2048, Zen5.L1), BlockSizes.Derive(Zen5, VectorWidth.Vector512, Float, wideRegisterFile: true));
-        Assert.Equal(new BlockSizes(6, 4, 8, 256, 252, 1024, Zen5.L1), BlockSizes.Derive(Zen5, VectorWidth.Vector512, Double, wideRegisterFile: true));
-        Assert.Equal(new BlockSizes(6, 4, 8, 256, 510, 2048, Zen5.L1), BlockSizes.Derive(Zen5, VectorWidth.Vector256, Float, wideRegisterFile: true));
+        Assert.Equal(new BlockSizes(6, 4, 16, 256, 510, 2048, Zen5.L1, Zen5.L2), BlockSizes.Derive(Zen5, VectorWidth.Vector512, Float, wideRegisterFile: true));
+        Assert.Equal(new BlockSizes(6, 4, 8, 256, 252, 1024, Zen5.L1, Zen5.L2), BlockSizes.Derive(Zen5, VectorWidth.Vector512, Double, wideRegisterFile: true));
+        Assert.Equal(new BlockSizes(6, 4, 8, 256, 510, 2048, Zen5.L1, Zen5.L2), BlockSizes.Derive(Zen5, VectorWidth.Vector256, Float, wideRegisterFile: true));
     }
 
     /// <summary>Zen 3 and other 16-register AVX2 machines: the 6 × 16 tile, its B micro-panel half of L1, an A block half of L2.</summary>
@@ -31,16 +31,16 @@ public sealed class BlockSizesTests
     public void An_AVX2_machine_with_a_512_KiB_L2_gets_A_blocks_of_half_of_it()
     {
         var floats = BlockSizes.Derive(Zen3, VectorWidth.Vector256, Float, wideRegisterFile: false);
-        Assert.Equal(new BlockSizes(6, 2, 8, 256, 252, 2048, Zen3.L1), floats);
+        Assert.Equal(new BlockSizes(6, 2, 8, 256, 252, 2048, Zen3.L1, Zen3.L2), floats);
         Assert.Equal(16 << 10, floats.Kc * floats.Nr * Float);
-        Assert.Equal(new BlockSizes(6, 2, 4, 256, 126, 1024, Zen3.L1), BlockSizes.Derive(Zen3, VectorWidth.Vector256, Double, wideRegisterFile: false));
+        Assert.Equal(new BlockSizes(6, 2, 4, 256, 126, 1024, Zen3.L1, Zen3.L2), BlockSizes.Derive(Zen3, VectorWidth.Vector256, Double, wideRegisterFile: false));
     }
 
     [Fact]
     public void Blocks_stay_within_their_bounds_on_tiny_and_huge_caches()
     {
         var tiny = new CacheHierarchy(new(4 << 10, 2, 64, 1), new(8 << 10, 2, 64, 1), new(8 << 10, 2, 64, 4), "tiny");
-        Assert.Equal(new BlockSizes(6, 2, 8, BlockSizes.MinKc, 6, 16, tiny.L1), BlockSizes.Derive(tiny, VectorWidth.Vector256, Float, wideRegisterFile: false));
+        Assert.Equal(new BlockSizes(6, 2, 8, BlockSizes.MinKc, 6, 16, tiny.L1, tiny.L2), BlockSizes.Derive(tiny, VectorWidth.Vector256, Float, wideRegisterFile: false));
         var huge = new CacheHierarchy(new(1 << 20, 8, 64, 1), new(64 << 20, 16, 64, 1), new(1L << 34, 16, 64, 1), "huge");
         var blocks = BlockSizes.Derive(huge, VectorWidth.Vector128, Float, wideRegisterFile: false);
         Assert.Equal(BlockSizes.MaxKc, blocks.Kc);
@@ -60,16 +60,23 @@ public sealed class BlockSizesTests
         Assert.True(CacheHierarchy.Detected.L1.Bytes > 0 && CacheHierarchy.Detected.L2.Bytes >= CacheHierarchy.Detected.L1.Bytes, CacheHierarchy.Detected.ToString());
     }
 
-    /// <summary>Six rows 4 KiB apart share one set of an 8-way L1 (more than the half B leaves) but not of a 12-way one.</summary>
+    /// <summary>
+    /// Six rows 4 KiB apart share one set of an 8-way L1 (more than the half B leaves) but not of a 12-way one; a full A
+    /// block of rows 2 KiB apart fills only half of L2's sets; rows of 784 or 256 float32 spread over all of them.
+    /// </summary>
     [Fact]
-    public void A_is_packed_when_its_rows_would_evict_each_other_in_L1()
+    public void A_is_packed_when_its_rows_would_crowd_the_sets_of_L1_or_L2()
     {
         var zen3 = BlockSizes.Derive(Zen3, VectorWidth.Vector256, Float, wideRegisterFile: false);
-        Assert.True(zen3.PacksRowMajorA(1024 * Float));
-        Assert.True(zen3.PacksRowMajorA(2048 * Float));
-        Assert.False(zen3.PacksRowMajorA(512 * Float));
-        Assert.False(zen3.PacksRowMajorA(784 * Float));
-        Assert.False(BlockSizes.Derive(Zen5, VectorWidth.Vector512, Float, wideRegisterFile: true).PacksRowMajorA(1024 * Float));
+        Assert.True(zen3.PacksRowMajorA(1024 * Float, 6, 256, Float));
+        Assert.True(zen3.PacksRowMajorA(2048 * Float, 6, 256, Float));
+        Assert.True(zen3.PacksRowMajorA(512 * Float, 252, 256, Float));
+        Assert.False(zen3.PacksRowMajorA(512 * Float, 36, 256, Float));
+        Assert.False(zen3.PacksRowMajorA(784 * Float, 252, 256, Float));
+        Assert.False(zen3.PacksRowMajorA(256 * Float, 252, 256, Float));
+        var zen5 = BlockSizes.Derive(Zen5, VectorWidth.Vector512, Float, wideRegisterFile: true);
+        Assert.False(zen5.PacksRowMajorA(1024 * Float, 6, 256, Float));
+        Assert.True(zen5.PacksRowMajorA(1024 * Float, 510, 256, Float));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace Pipelines.Kernels.Gemm;
@@ -12,7 +13,7 @@ namespace Pipelines.Kernels.Gemm;
 /// L3 share of each core that packs its own. The blocking changes only which products' parts run when: every element
 /// is the same chain of fused multiply-adds in reduction order whatever these sizes are.
 /// </summary>
-internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int Kc, int Mc, int Nc, CacheLevel L1)
+internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int Kc, int Mc, int Nc, CacheLevel L1, CacheLevel L2)
 {
     public const int MaxRows = 6;
 
@@ -58,20 +59,29 @@ internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int K
         var mc = overrides.Mc ?? Math.Max(mr, (int)(caches.L2.Bytes / 2 / ((long)kc * elementSize)) / mr * mr);
         var l3Share = caches.L3.Bytes / Math.Max(1, caches.L3.SharedBy);
         var nc = Math.Max(nr, (overrides.Nc ?? (int)Math.Min(int.MaxValue / 2, l3Share / 2 / ((long)kc * elementSize))) / nr * nr);
-        return new BlockSizes(mr, vectors, lanes, kc, mc, nc, caches.L1);
+        return new BlockSizes(mr, vectors, lanes, kc, mc, nc, caches.L1, caches.L2);
     }
 
     /// <summary>
-    /// Whether a row-major A block is packed rather than read in place. In place, the micro-kernel reads Mr rows
-    /// <paramref name="rowStrideBytes"/> apart at once; when more of them fall in one L1 set than the half of its ways
-    /// the B micro-panel leaves free (a row length that is a multiple of 4 KiB, say), they evict each other every step.
+    /// Whether a row-major A block of <paramref name="rows"/> × <paramref name="kc"/> is packed rather than read in
+    /// place, its rows <paramref name="rowStrideBytes"/> apart. In place, the micro-kernel reads Mr rows at once, which
+    /// must not crowd one L1 set past the half of its ways the B micro-panel leaves free; and the block's rows must not
+    /// crowd L2's sets past half their ways either, as they do when the stride is a large power of two: rows of 512
+    /// float32 with a 256-long block use only every other 1 KiB of L2's sets.
     /// </summary>
-    public bool PacksRowMajorA(long rowStrideBytes)
+    public bool PacksRowMajorA(long rowStrideBytes, int rows, int kc, int elementSize)
     {
         var line = Math.Max(1, L1.LineBytes);
-        var sets = Math.Max(1, L1.WayBytes / line);
-        var mostInOneSet = Enumerable.Range(0, Mr).GroupBy(r => r * rowStrideBytes / line % sets).Max(g => g.Count());
-        return mostInOneSet > L1.Ways / 2;
+        var l1Sets = Math.Max(1, L1.WayBytes / line);
+        var mostInOneL1Set = Enumerable.Range(0, Mr).GroupBy(r => r * rowStrideBytes / line % l1Sets).Max(g => g.Count());
+        if (mostInOneL1Set > L1.Ways / 2)
+            return true;
+        // Row starts fall on multiples of gcd(stride, sets) lines; a row's segment of fewer lines than that leaves sets unused.
+        var l2Sets = Math.Max(1, L2.WayBytes / Math.Max(1, L2.LineBytes));
+        var segmentLines = Math.Max(1, ((long)kc * elementSize) / Math.Max(1, L2.LineBytes));
+        var spacing = rowStrideBytes % L2.LineBytes == 0 ? (long)BigInteger.GreatestCommonDivisor(rowStrideBytes / L2.LineBytes, l2Sets) : 1;
+        var linesPerSet = (double)rows * segmentLines / l2Sets * Math.Max(1.0, (double)spacing / segmentLines);
+        return linesPerSet > L2.Ways / 2.0;
     }
 
     /// <summary>What was chosen and why, for <c>blocking</c>'s report.</summary>

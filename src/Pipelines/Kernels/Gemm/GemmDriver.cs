@@ -128,7 +128,7 @@ internal static unsafe class GemmDriver
         var rowBlocks = (rowEnd - rowStart + blocks.Mc - 1) / blocks.Mc;
         var mcMax = ((rowEnd - rowStart + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr;
         var panelsPerBlock = Math.Max(1, blocks.Nc / nr);
-        var inPlaceA = problem.A.ColStride == 1 && !blocks.PacksRowMajorA(problem.A.RowStride * sizeof(T));
+        var inPlaceA = problem.A.ColStride == 1 && !blocks.PacksRowMajorA(problem.A.RowStride * sizeof(T), mcMax, Math.Min(kcMax, k), sizeof(T));
         var packedA = inPlaceA ? null : Workspace.Get<T>(0, (long)mcMax * kcMax);
         var packedB = problem.PackedB is null ? Workspace.Get<T>(1, (long)kcMax * Math.Min(panelsPerBlock, panelEnd - panelStart) * nr) : null;
         var tile = stackalloc T[BlockSizes.MaxRows * nr];
@@ -155,7 +155,7 @@ internal static unsafe class GemmDriver
                 for (var ic = rowStart; ic < rowEnd; ic += mcMax)
                 {
                     var mc = Math.Min(mcMax, rowEnd - ic);
-                    // A row-major A is read in place (its rows are contiguous along p) unless its rows alias in L1; any other layout is packed.
+                    // A row-major A is read in place (its rows are contiguous along p) unless its rows crowd L1's or L2's sets; any other layout is packed.
                     T* aBlock;
                     nint aRowStride, aColStride;
                     if (inPlaceA)
