@@ -71,4 +71,27 @@ public sealed class GemmTests
         Assert.Contains(VectorWidth.Scalar, VectorWidths.Available);
         Assert.Equal(VectorWidths.Best, VectorWidths.Available[^1]);
     }
+
+    /// <summary>
+    /// Once the thread's workspace has grown, a product allocates nothing, with A read in place (784 wide) or packed
+    /// (1024). Tiered compilation allocates now and then on the calling thread, so the least of five windows counts.
+    /// </summary>
+    [Fact]
+    public void A_product_allocates_nothing_once_the_workspace_has_grown()
+    {
+        foreach (var k in new[] { 784, 1024 })
+        {
+            var (a, b, c) = (new float[64 * k], new float[k * 96], new float[64 * 96]);
+            var options = new GemmOptions(Threads: 1);
+            var least = long.MaxValue;
+            for (var window = 0; window < 5; window++)
+            {
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var call = 0; call < 10; call++)
+                    Gemm.Multiply<float>(a, k, b, 96, c, 96, 64, 96, k, options: options);
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.True(least == 0, $"k={k}: {least} bytes in ten products");
+        }
+    }
 }

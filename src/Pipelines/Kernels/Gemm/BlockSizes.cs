@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace Pipelines.Kernels.Gemm;
@@ -73,15 +72,29 @@ internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int K
     {
         var line = Math.Max(1, L1.LineBytes);
         var l1Sets = Math.Max(1, L1.WayBytes / line);
-        var mostInOneL1Set = Enumerable.Range(0, Mr).GroupBy(r => r * rowStrideBytes / line % l1Sets).Max(g => g.Count());
-        if (mostInOneL1Set > L1.Ways / 2)
-            return true;
+        // Counted without allocating: this runs on every product whose A is row-major.
+        for (var r = 0; r < Mr; r++)
+        {
+            var set = r * rowStrideBytes / line % l1Sets;
+            var inSet = 0;
+            for (var other = 0; other < Mr; other++)
+                inSet += other * rowStrideBytes / line % l1Sets == set ? 1 : 0;
+            if (inSet > L1.Ways / 2)
+                return true;
+        }
         // Row starts fall on multiples of gcd(stride, sets) lines; a row's segment of fewer lines than that leaves sets unused.
         var l2Sets = Math.Max(1, L2.WayBytes / Math.Max(1, L2.LineBytes));
         var segmentLines = Math.Max(1, ((long)kc * elementSize) / Math.Max(1, L2.LineBytes));
-        var spacing = rowStrideBytes % L2.LineBytes == 0 ? (long)BigInteger.GreatestCommonDivisor(rowStrideBytes / L2.LineBytes, l2Sets) : 1;
+        var spacing = rowStrideBytes % L2.LineBytes == 0 ? GreatestCommonDivisor(rowStrideBytes / L2.LineBytes, l2Sets) : 1;
         var linesPerSet = (double)rows * segmentLines / l2Sets * Math.Max(1.0, (double)spacing / segmentLines);
         return linesPerSet > L2.Ways / 2.0;
+    }
+
+    private static long GreatestCommonDivisor(long a, long b)
+    {
+        while (b != 0)
+            (a, b) = (b, a % b);
+        return Math.Max(1, a);
     }
 
     /// <summary>What was chosen and why, for <c>blocking</c>'s report.</summary>

@@ -8,7 +8,7 @@ namespace Pipelines.Kernels.Gemm;
 /// <param name="Ways">Associativity (1 when the source does not say).</param>
 /// <param name="LineBytes">Line size.</param>
 /// <param name="SharedBy">Cores that share one instance (1 for a private cache).</param>
-public readonly record struct CacheLevel(long Bytes, int Ways, int LineBytes, int SharedBy)
+internal readonly record struct CacheLevel(long Bytes, int Ways, int LineBytes, int SharedBy)
 {
     /// <summary>Bytes one way holds: addresses this far apart fall in the same set.</summary>
     public long WayBytes => Bytes / Math.Max(1, Ways);
@@ -31,7 +31,7 @@ public readonly record struct CacheLevel(long Bytes, int Ways, int LineBytes, in
 /// <param name="L2">The level-2 cache.</param>
 /// <param name="L3">The last-level cache (the L2 again on machines without an L3).</param>
 /// <param name="Source">Where the sizes came from.</param>
-public sealed record CacheHierarchy(CacheLevel L1, CacheLevel L2, CacheLevel L3, string Source)
+internal sealed record CacheHierarchy(CacheLevel L1, CacheLevel L2, CacheLevel L3, string Source)
 {
     /// <summary>What a machine that describes no caches is assumed to have: 32 KiB L1, 256 KiB L2, 2 MiB L3 per core.</summary>
     public static CacheHierarchy Default { get; } = new(new(32 << 10, 8, 64, 1), new(256 << 10, 8, 64, 1), new(2 << 20, 16, 64, 1), "default (no cache description found)");

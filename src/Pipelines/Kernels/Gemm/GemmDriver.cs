@@ -66,10 +66,22 @@ internal static unsafe class GemmDriver
         var splitRows = SplitRows(problem, rowTiles, panels, threads);
         var parts = threads > 1 && 2L * m * n * k >= ParallelFlops ? Math.Min(threads, splitRows ? rowTiles : panels) : 1;
         if (parts == 1)
-        {
             Sequential<TOps, TVector, T, TVectors>(problem, blocks, 0, m, 0, panels);
-            return;
-        }
+        else
+            InParts<TOps, TVector, T, TVectors>(problem, blocks, parts, splitRows, rowTiles, panels);
+    }
+
+    /// <summary>
+    /// The product's parts on the kernel threads: a method of its own so that only a parallel product allocates the
+    /// lambda's closure (C# creates it where the captured variables are declared, on every call).
+    /// </summary>
+    private static void InParts<TOps, TVector, T, TVectors>(GemmProblem<T> problem, BlockSizes blocks, int parts, bool splitRows, int rowTiles, int panels)
+        where TOps : IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TVectors : IConstant
+    {
+        var m = problem.A.Rows;
         KernelThreads.Run(parts, part =>
         {
             if (splitRows)
