@@ -38,9 +38,9 @@ internal static class Compare
             {
                 foreach (var backward in new[] { false, true })
                 {
-                    var engine = Median(measured.Select(m => m.Ours[(c.Name, backward)].Engine));
-                    var layer = Median(measured.Select(m => m.Ours[(c.Name, backward)].Layer));
-                    var theirs = Median(measured.Select(m => m.Reference.TryGetValue((c.Name, backward), out var r) ? r : double.NaN));
+                    var engine = Timing.Median(measured.Select(m => m.Ours[(c.Name, backward)].Engine));
+                    var layer = Timing.Median(measured.Select(m => m.Ours[(c.Name, backward)].Layer));
+                    var theirs = Timing.Median(measured.Select(m => m.Reference.TryGetValue((c.Name, backward), out var r) ? r : double.NaN));
                     var flops = c.Flops(backward);
                     var ofPeak = flops / engine / 1e3 / (peak * threads);
                     rows.Add(new JsonObject
@@ -68,13 +68,6 @@ internal static class Compare
         foreach (var row in rows)
             Console.WriteLine(row.ToJsonString(PythonReference.Printing));
         return 0;
-    }
-
-    /// <summary>The median of a round's values (NaN when the reference was missing).</summary>
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 
     /// <summary>

@@ -43,18 +43,12 @@ internal static class FmaPeak
         _ => 1,
     };
 
-    private static double Median(Action run)
+    private static double Median(Action run) => Timing.Median(Enumerable.Range(0, 5).Select(_ =>
     {
-        var seconds = new List<double>();
-        for (var i = 0; i < 5; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            run();
-            seconds.Add(clock.Elapsed.TotalSeconds);
-        }
-        seconds.Sort();
-        return seconds[2];
-    }
+        var clock = Stopwatch.StartNew();
+        run();
+        return clock.Elapsed.TotalSeconds;
+    }).ToList());
 
     private static float Chains(long steps) => VectorWidths.Best switch
     {

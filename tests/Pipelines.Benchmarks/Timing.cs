@@ -31,4 +31,11 @@ internal static class Timing
         samples.Sort();
         return samples[samples.Count / 2];
     }
+
+    /// <summary>The middle of some measurements (the upper middle of an even count); NaN sorts first, so a missing one counts low.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
 }

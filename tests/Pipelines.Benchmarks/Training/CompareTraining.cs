@@ -68,7 +68,7 @@ internal static class CompareTraining
             foreach (var name in cases.Select(c => c.Name).Concat(digits ? ["digits_train", .. Enumerable.Range(1, threads).Select(GraphCase)] : []))
             {
                 var (allocated, gen2) = memory.TryGetValue((name, threads), out var m) ? m : (double.NaN, double.NaN);
-                var row = Row(name, threads, Median(ours[(name, threads)]), theirs.TryGetValue((name, threads), out var r) ? Median(r) : double.NaN, allocated, gen2);
+                var row = Row(name, threads, Timing.Median(ours[(name, threads)]), theirs.TryGetValue((name, threads), out var r) ? Timing.Median(r) : double.NaN, allocated, gen2);
                 if (name == "digits_train")
                     row["accuracy"] = Math.Round(accuracy[threads], 4);
                 rows.Add(row);
@@ -111,7 +111,6 @@ internal static class CompareTraining
         list.Add(value);
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static JsonObject Row(string name, int threads, double ours, double reference, double allocated, double gen2)
     {

@@ -7,9 +7,8 @@ namespace Pipelines.Kernels.Gemm;
 /// The blocking of one vector width and element type, derived from the caches as BLIS's analytical model does (Low et
 /// al., ACM TOMS 2016): a register tile of <see cref="Mr"/> rows × <see cref="Nr"/> columns; <see cref="Kc"/> so a
 /// packed B micro-panel (Kc × Nr) takes half of L1, the other half left to the A micro-panels streaming past it and to
-/// the C tile; <see cref="Mc"/> so a packed
-/// A block (Mc × Kc) takes about half of L2; <see cref="Nc"/> so a packed B block (Kc × Nc) takes about half of the
-/// L3 share of each core that packs its own. The blocking changes only which products' parts run when: every element
+/// the C tile; <see cref="Mc"/> so a packed A block (Mc × Kc) takes about half of L2; <see cref="Nc"/> so a packed B
+/// block (Kc × Nc) takes about half of the L3 share of each core that packs its own. The blocking changes only which products' parts run when: every element
 /// is the same chain of fused multiply-adds in reduction order whatever these sizes are.
 /// </summary>
 internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int Kc, int Mc, int Nc, CacheLevel L1, CacheLevel L2)
@@ -99,7 +98,7 @@ internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int K
 
     /// <summary>What was chosen and why, for <c>blocking</c>'s report.</summary>
     public string Describe(CacheHierarchy caches, int elementSize) => string.Create(CultureInfo.InvariantCulture,
-        $"tile {Mr}×{Nr} ({Vectors} vectors of {Lanes}); kc {Kc}: B micro-panel {CacheLevel.Format((long)Kc * Nr * elementSize)} of L1's {CacheLevel.Format(caches.L1.Bytes)}{(Kc == MinKc && (long)Kc * Nr * elementSize > caches.L1.Bytes / 2 ? " (at least 256: it streams from L2)" : string.Empty)}; " +
+        $"tile {Mr}×{Nr} ({Vectors} vectors of {Lanes}); kc {Kc}: B micro-panel {CacheLevel.Format((long)Kc * Nr * elementSize)} of L1's {CacheLevel.Format(caches.L1.Bytes)}{(Kc == MinKc && (long)Kc * Nr * elementSize > caches.L1.Bytes / 2 ? $" (at least {MinKc}: it streams from L2)" : string.Empty)}; " +
         $"mc {Mc}: A block {CacheLevel.Format((long)Mc * Kc * elementSize)} of L2's {CacheLevel.Format(caches.L2.Bytes)}; nc {Nc}: B block {CacheLevel.Format((long)Kc * Nc * elementSize)} of L3's {CacheLevel.Format(caches.L3.Bytes / Math.Max(1, caches.L3.SharedBy))} per core");
 
     /// <summary>Reads <c>kc=…,mc=…,nc=…</c>; a malformed value is an error naming the variable, never ignored.</summary>
