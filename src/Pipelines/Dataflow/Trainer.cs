@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Pipelines.Autodiff;
+using Pipelines.Kernels;
 using Pipelines.Layers;
 using Pipelines.Losses;
 using Pipelines.Optim;
@@ -15,8 +16,8 @@ namespace Pipelines.Dataflow;
 /// bitwise what a plain loop over them gives, for any number of workers.
 /// Inside a run the graph owns the tensors its steps make and reuses their memory: Adam's step is written over the
 /// parameters and moments of the step before (never over the model it was given, the best model it keeps or the one it
-/// returns), and with one gradient worker a step's weight gradients go into the arrays of the last step's spent
-/// gradients. So a custom layer must not keep the gradients its backward pass returns.
+/// returns), and each micro-batch's weight gradients go into the arrays of its spent gradients of the step before. So a
+/// custom layer must not keep the gradients its backward pass returns: reading one after its step throws.
 /// </summary>
 /// <typeparam name="TModel">The model's type; results come back typed as it.</typeparam>
 public sealed class Trainer<TModel>
@@ -98,7 +99,7 @@ public sealed class Trainer<TModel>
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
         var parts = MicroBatches(batch);
-        return Combine(state, parts, [.. parts.Select((part, i) => Gradient(model, part, PartKey(key, i, parts.Count)))]);
+        return Combine(state, parts, [.. parts.Select((part, i) => Gradient(model, part, PartKey(key, i, parts.Count), donated: null))]);
     }
 
     /// <summary>The loss and every metric of the options over <paramref name="data"/>, in evaluation mode, in the data's order.</summary>
@@ -130,12 +131,12 @@ public sealed class Trainer<TModel>
     /// <summary>The key of micro-batch <paramref name="part"/>: the step's key itself when there is one part.</summary>
     internal static Key PartKey(Key step, int part, int parts) => parts == 1 ? step : step.Fold((ulong)part);
 
-    /// <summary>One micro-batch's loss and gradient.</summary>
-    internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key)
+    /// <summary>One micro-batch's loss and gradient, its weight gradients written into <paramref name="donated"/>'s arrays where they fit.</summary>
+    internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key, DonatedArrays? donated)
     {
         try
         {
-            return Gradients.ValueAndGrad(model, part.Features, y => _loss(y, part.Targets), ForwardContext.Training(key));
+            return Gradients.ValueAndGrad(model, part.Features, y => _loss(y, part.Targets), ForwardContext.Training(key) with { Donated = donated });
         }
         catch (ClassTargetException e) when (part.Indices is { } indices && part.Targets.Rank > 0)
         {

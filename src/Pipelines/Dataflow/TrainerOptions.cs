@@ -1,3 +1,4 @@
+using Pipelines.Kernels;
 using Pipelines.Optim;
 using Pipelines.Tensors;
 
@@ -29,6 +30,9 @@ public sealed record TrainerOptions
 
     /// <summary>How many micro-batch gradients are computed at once; the kernels' threads are shared out among them.</summary>
     public int Workers { get; init; } = 1;
+
+    /// <summary>Whether the arrays a step donates to the next are filled with NaN first (debug builds; tests turn it on), so a stale read shows.</summary>
+    internal bool PoisonDonations { get; init; } = DonatedArrays.PoisonByDefault;
 
     /// <summary>How many batches are loaded (and transformed) at once.</summary>
     public int Loaders { get; init; } = 1;

@@ -2,11 +2,8 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Dataflow;
-using Pipelines.Autodiff;
 using Pipelines.Diagnostics;
-using Pipelines.Kernels;
 using Pipelines.Layers;
-using Pipelines.Optim;
 using Pipelines.Tensors;
 
 namespace Pipelines.Dataflow;
@@ -14,11 +11,10 @@ namespace Pipelines.Dataflow;
 /// <summary>
 /// One run's dataflow graph: a producer sends batch plans into a bounded <see cref="BufferBlock{T}"/>; a
 /// <see cref="TransformBlock{TInput, TOutput}"/> of loaders turns them into batches, in order; an
-/// <see cref="ActionBlock{TInput}"/> takes the steps one at a time, handing micro-batches to a worker
-/// <see cref="TransformBlock{TInput, TOutput}"/> that computes gradients in parallel and gives them back in order.
-/// Every block is bounded, so the data cannot run ahead of training by more than <see cref="MaxExamplesInFlight"/>.
-/// The step block owns the run's state (model, optimizer state, position): local mutation inside the graph, values
-/// outside it.
+/// <see cref="ActionBlock{TInput}"/> takes the steps one at a time (<see cref="TrainingStep{TModel}"/>, which computes a
+/// step's micro-batch gradients side by side). Every block is bounded, so the data cannot run ahead of training by more
+/// than <see cref="MaxExamplesInFlight"/>. The step block owns the run's state (model, optimizer state, position): local
+/// mutation inside the graph, values outside it.
 /// </summary>
 internal sealed class TrainingGraph<TModel>
     where TModel : Layer
@@ -33,15 +29,8 @@ internal sealed class TrainingGraph<TModel>
     private readonly Key _key;
     private readonly Stopwatch _clock = new();
 
-    private TModel _model;
-    private OptimizerState _state;
+    private readonly TrainingStep<TModel> _steps;
     private TModel? _best;
-
-    /// <summary>Last step's gradient arrays, for this step's weight gradients (one gradient worker only).</summary>
-    private readonly RecycledArrays _spentGradients = new();
-
-    /// <summary>Whether <see cref="_model"/>'s parameters and <see cref="_state"/> were made by this graph's steps (not given by the caller), so a step may write over them.</summary>
-    private bool _owned;
     private long _bestStep;
     private long _step;
     private int _epoch;
@@ -65,8 +54,7 @@ internal sealed class TrainingGraph<TModel>
         _data = data;
         _cancellation = cancellation;
         _key = new Key(start.Progress.Key);
-        _model = start.Model;
-        _state = start.State;
+        _steps = new TrainingStep<TModel>(trainer, start.Model, start.State);
         _best = start.Best;
         _bestStep = start.Progress.BestStep ?? -1;
         (_step, _epoch, _position) = (start.Progress.Step, start.Progress.Epoch, start.Progress.Position);
@@ -98,16 +86,9 @@ internal sealed class TrainingGraph<TModel>
         var loader = new TransformBlock<BatchPlan, Loaded>(
             plan => Load(plan, transformKey),
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Loaders, BoundedCapacity = _options.Loaders, EnsureOrdered = true, CancellationToken = graph.Token });
-        var kernelThreads = Math.Max(1, ThreadBudget.MaxThreads / _options.Workers);
-        // No cancellation token: a step in flight when the run is canceled finishes its micro-batches (canceling the
-        // workers under it failed the step with "the source completed without providing data"), and the next step stops.
-        var workers = new TransformBlock<WorkerJob, WorkerResult>(
-            job => Work(job, kernelThreads),
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Workers, EnsureOrdered = false });
-        var results = new BufferBlock<WorkerResult>();
-        workers.LinkTo(results, new DataflowLinkOptions { PropagateCompletion = true });
+        // No cancellation token: a step in flight when the run is canceled finishes its micro-batches, and the next stops.
         var stepper = new ActionBlock<Loaded>(
-            loaded => StepAsync(loaded.Batch ?? throw Rethrown(loaded.Error!), workers, results, producing),
+            loaded => StepAsync(loaded.Batch ?? throw Rethrown(loaded.Error!), producing),
             // Room for the next batch beside the one in its step, so the block moves on without being rescheduled.
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2 });
         planner.LinkTo(loader, new DataflowLinkOptions { PropagateCompletion = true });
@@ -126,10 +107,6 @@ internal sealed class TrainingGraph<TModel>
             ExceptionDispatchInfo.Capture(Original(e)).Throw();
             throw;
         }
-        finally
-        {
-            workers.Complete();
-        }
         await producer.ConfigureAwait(false);
         // Cancellation either stopped the step block itself or completed it by canceling the blocks upstream.
         if (_canceled || _cancellation.IsCancellationRequested)
@@ -146,7 +123,7 @@ internal sealed class TrainingGraph<TModel>
         Report(new StoppedReport(_step, _epoch, _clock.Elapsed, _stopReason));
         EndReports();
         var restoreBest = _options.EarlyStopping?.RestoreBest == true && _best is not null;
-        return new TrainingResult<TModel>(restoreBest ? _best! : _model, _state, _step, _epoch, _stopReason, _evaluations);
+        return new TrainingResult<TModel>(restoreBest ? _best! : _steps.Model, _steps.State, _step, _epoch, _stopReason, _evaluations);
     }
 
     /// <summary>Sends the plans of every remaining epoch, from the resumed position; completes (or faults) the planner when done.</summary>
@@ -184,7 +161,7 @@ internal sealed class TrainingGraph<TModel>
     }
 
     /// <summary>One step on one batch, then whatever the step's end calls for: epoch reports, evaluation, stopping, checkpoints.</summary>
-    private async Task StepAsync(Batch batch, TransformBlock<WorkerJob, WorkerResult> workers, BufferBlock<WorkerResult> results, CancellationTokenSource producing)
+    private async Task StepAsync(Batch batch, CancellationTokenSource producing)
     {
         if (_options.MaxSteps is { } limit && _step >= limit)
             _stopReason ??= $"the step limit ({limit})";
@@ -200,35 +177,7 @@ internal sealed class TrainingGraph<TModel>
             return;
         }
         var started = Stopwatch.GetTimestamp();
-        var key = RunKeys.Step(_key, _step);
-        var parts = _trainer.MicroBatches(batch);
-        var gradients = new ValueAndGradient<TModel>[parts.Count];
-        if (_options.Workers == 1)
-        {
-            using var recycling = RecycledArrays.Use(_spentGradients);
-            for (var i = 0; i < parts.Count; i++)
-                gradients[i] = _trainer.Gradient(_model, parts[i], Trainer<TModel>.PartKey(key, i, parts.Count));
-        }
-        else
-        {
-            for (var i = 0; i < parts.Count; i++)
-                await workers.SendAsync(new WorkerJob(i, _model, parts[i], Trainer<TModel>.PartKey(key, i, parts.Count))).ConfigureAwait(false);
-            // Each result goes to its micro-batch's place, so the reduction's order never depends on which worker finished first.
-            for (var received = 0; received < parts.Count; received++)
-            {
-                var result = await results.ReceiveAsync().ConfigureAwait(false);
-                result.Error?.Throw();
-                gradients[result.Index] = result.Gradient!;
-            }
-        }
-        // Checked before the optimizer runs: the guard replays the forward pass on the model as it was.
-        if (Trainer<TModel>.BatchLoss(parts, gradients) is var loss && !double.IsFinite(loss))
-            throw new NonFiniteLossException(_step + 1, loss, NonFiniteGuard.Check(_model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)));
-        // The graph alone holds the model and state it made, unless the best model so far is this one (it is returned).
-        var outcome = _trainer.Combine(_state, parts, gradients, giveUp: _owned && !ReferenceEquals(_best, _model));
-        (_model, _state, _owned) = (outcome.Model, outcome.State, true);
-        if (_options.Workers == 1)
-            _spentGradients.Give(Spent(gradients, outcome));
+        var outcome = _steps.Take(batch, _step, RunKeys.Step(_key, _step), kept: _best);
         _step++;
         _examples += batch.Count;
         (_epoch, _position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0) : (batch.Epoch, batch.Position + batch.Count);
@@ -259,35 +208,20 @@ internal sealed class TrainingGraph<TModel>
             producing.Cancel();
     }
 
-    /// <summary>
-    /// The arrays of this step's gradients, which nothing reads once the optimizer has stepped: any the new model, its
-    /// state, the best model or the output still use (an optimizer may keep a gradient as its state) are left alone.
-    /// </summary>
-    private IEnumerable<Array> Spent(ValueAndGradient<TModel>[] gradients, StepResult<TModel> outcome)
-    {
-        var kept = new HashSet<Array>(ReferenceEqualityComparer.Instance);
-        var used = outcome.Model.NamedParameters().Tensors.Concat(outcome.Model.NamedBuffers().Tensors)
-            .Concat(OptimizerStates.ToTensors(outcome.State).Values).Append(outcome.Output)
-            .Concat(_best?.NamedParameters().Tensors ?? []);
-        foreach (var tensor in used)
-            kept.Add(tensor.Storage);
-        return gradients.SelectMany(g => g.Gradient.NamedParameters().Tensors).Where(t => t.IsWholeStorage && !kept.Contains(t.Storage)).Select(t => t.Storage);
-    }
-
     /// <summary>Evaluates on the validation data, then applies what follows from it: the plateau's scale, early stopping, best checkpoints.</summary>
     private async Task EvaluateAsync(int epoch)
     {
-        var metrics = await _trainer.EvaluateAsync(_model, _options.Validation!, _cancellation).ConfigureAwait(false);
+        var metrics = await _trainer.EvaluateAsync(_steps.Model, _options.Validation!, _cancellation).ConfigureAwait(false);
         var evaluation = new EvaluationReport(_step, epoch, _clock.Elapsed, metrics);
         _evaluations = _evaluations.Add(evaluation);
         Report(evaluation);
         var monitor = _options.EarlyStopping?.Monitor ?? _trainer.LossMetric.Name;
-        _state = _state.Observe(Monitored(evaluation, monitor), _trainer.ModeOf(monitor));
+        _steps.Observe(Monitored(evaluation, monitor), _trainer.ModeOf(monitor));
         if (_options.EarlyStopping is { } stopping)
         {
             var (stop, best) = stopping.Decide([.. _evaluations.Select(e => Monitored(e, stopping.Monitor))], _trainer.ModeOf(stopping.Monitor));
             if (best == _evaluations.Length - 1)
-                (_best, _bestStep) = (_model, _step);
+                (_best, _bestStep) = (_steps.Model, _step);
             if (stop)
                 _stopReason ??= $"early stopping: '{stopping.Monitor}' has not improved for {stopping.Patience} evaluations (best at step {_bestStep})";
         }
@@ -312,7 +246,7 @@ internal sealed class TrainingGraph<TModel>
     /// <summary>Throws if the last update left a parameter non-finite: no checkpoint or result may hold it.</summary>
     private void RequireFiniteParameters()
     {
-        if (NonFiniteGuard.CheckParameters(_model) is { } finding)
+        if (NonFiniteGuard.CheckParameters(_steps.Model) is { } finding)
             throw new NonFiniteParameterException(_step, finding);
     }
 
@@ -321,7 +255,7 @@ internal sealed class TrainingGraph<TModel>
         RequireFiniteParameters();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var progress = new TrainingProgress(_step, _epoch, _position, _key.Bits64, _evaluations, _bestStep >= 0 ? _bestStep : null);
-        new TrainingCheckpoint<TModel>(_model, _state, _options.EarlyStopping?.RestoreBest == true ? _best : null, progress).Save(path);
+        new TrainingCheckpoint<TModel>(_steps.Model, _steps.State, _options.EarlyStopping?.RestoreBest == true ? _best : null, progress).Save(path);
         Report(new CheckpointReport(_step, _epoch, _clock.Elapsed, path));
     }
 
@@ -370,20 +304,6 @@ internal sealed class TrainingGraph<TModel>
         return error.SourceException;
     }
 
-    /// <summary>A gradient worker's job: one micro-batch, on the thread share of one worker.</summary>
-    private WorkerResult Work(WorkerJob job, int kernelThreads)
-    {
-        using var budget = ThreadBudget.Limit(kernelThreads);
-        try
-        {
-            return new WorkerResult(job.Index, _trainer.Gradient(job.Model, job.Part, job.Key), null);
-        }
-        catch (Exception e)
-        {
-            return new WorkerResult(job.Index, null, ExceptionDispatchInfo.Capture(e));
-        }
-    }
-
     /// <summary>The exception that started a failure, out of the aggregates the blocks wrap it in.</summary>
     private static Exception Original(Exception e)
     {
@@ -405,8 +325,4 @@ internal sealed class TrainingGraph<TModel>
     }
 
     private sealed record Loaded(Batch? Batch, ExceptionDispatchInfo? Error);
-
-    private sealed record WorkerJob(int Index, TModel Model, MicroBatch Part, Key Key);
-
-    private sealed record WorkerResult(int Index, ValueAndGradient<TModel>? Gradient, ExceptionDispatchInfo? Error);
 }

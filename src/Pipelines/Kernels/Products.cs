@@ -31,10 +31,10 @@ public static unsafe class Products
         ? WithWeight<float>(dy, w, transposed: false, null, resultShape)
         : WithWeight<double>(dy, w, transposed: false, null, resultShape);
 
-    /// <summary>dy[r, n]ᵀ·x[r, k] summed over the r rows: the weight gradient of a linear layer.</summary>
-    internal static Tensor TransposeMultiply(Tensor dy, Tensor x) => dy.DType == DType.Float32
-        ? TransposeMultiply<float>(dy, x)
-        : TransposeMultiply<double>(dy, x);
+    /// <summary>dy[r, n]ᵀ·x[r, k] summed over the r rows: the weight gradient of a linear layer, written into a donated array when there is one.</summary>
+    internal static Tensor TransposeMultiply(Tensor dy, Tensor x, DonatedArrays? donated) => dy.DType == DType.Float32
+        ? TransposeMultiply<float>(dy, x, donated)
+        : TransposeMultiply<double>(dy, x, donated);
 
     internal static void RequireSameDType(string operation, Tensor a, Tensor b)
     {
@@ -103,12 +103,11 @@ public static unsafe class Products
         Transposition.Transpose<T>(scratch, outputs, rows, rows, new Span<T>(c, rows * outputs), outputs);
     }
 
-    private static Tensor TransposeMultiply<T>(Tensor dy, Tensor x)
+    private static Tensor TransposeMultiply<T>(Tensor dy, Tensor x, DonatedArrays? donated)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var (r, n, k) = (dy.Shape.LeadingCount, dy.Shape.Last, x.Shape.Last);
-        // A weight gradient: inside a trainer's step, last step's gradient array of this size when there is one.
-        var c = RecycledArrays.Uninitialized<T>(n * k);
+        var c = donated is null ? GC.AllocateUninitializedArray<T>(n * k) : donated.Uninitialized<T>(n * k);
         Engine.TransposeMultiply<T>(dy.Span<T>(), Math.Max(1, n), x.Span<T>(), Math.Max(1, k), c, Math.Max(1, k), n, k, r);
         return Tensor.Own(c, new Shape(n, k));
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -18,6 +19,12 @@ public sealed record ForwardContext(Mode Mode, Key Key)
 
     /// <summary>Called after every layer's forward with its path, the layer, its input and its output; it observes and cannot change results.</summary>
     public ForwardTap? Tap { get; init; }
+
+    /// <summary>
+    /// Arrays the caller gives up for this pass's weight gradients (the trainer's last step's spent gradients); null to
+    /// allocate. It changes where gradients are written, never their values, and children inherit it.
+    /// </summary>
+    internal DonatedArrays? Donated { get; init; }
 
     /// <summary>Evaluation mode; nothing draws.</summary>
     public static ForwardContext Evaluation { get; } = new(Mode.Eval, new Key(0));

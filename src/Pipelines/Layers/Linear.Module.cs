@@ -38,7 +38,7 @@ public sealed partial record Linear
         if (dy.Rank == 0 || x.Rank == 0 || !dy.Shape.Dims[..^1].SequenceEqual(x.Shape.Dims[..^1]))
             throw new ArgumentException($"Linear weight gradient expects dy [..., out] and x [..., in] with the same leading axes but got dy {dy.Shape} and x {x.Shape}.", nameof(dy));
         Products.RequireSameDType("Linear weight gradient", dy, x);
-        return Products.TransposeMultiply(dy, x);
+        return Products.TransposeMultiply(dy, x, donated: null);
     }
 
     /// <summary><c>db = Σ dy</c> over every leading axis: <c>[out]</c>.</summary>

@@ -1,3 +1,4 @@
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -89,20 +90,26 @@ public sealed partial record Linear : Layer
     protected override Traced ForwardCore(Tensor x, ForwardContext context)
     {
         CheckInput(x, context.Path);
-        return new Traced(Project(x, Weight, Bias), new InputTrace(x), this);
+        return new Traced(Project(x, Weight, Bias), new LinearTrace(x, context.Donated), this);
     }
 
     /// <inheritdoc/>
-    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient) =>
-        Gradient(Expect<InputTrace>(trace).Input, dy, trace.Path, inputGradient);
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
+    {
+        // A trace made by hand holds the input alone; the forward's also holds the context's donation.
+        if (trace is InputTrace given)
+            return Gradient(given.Input, dy, trace.Path, inputGradient);
+        var linear = Expect<LinearTrace>(trace);
+        return Gradient(linear.Input, dy, trace.Path, inputGradient, linear.Donated);
+    }
 
-    private (Tensor? Dx, Linear Gradient) Gradient(Tensor x, Tensor dy, string path, bool inputGradient)
+    private (Tensor? Dx, Linear Gradient) Gradient(Tensor x, Tensor dy, string path, bool inputGradient, DonatedArrays? donated = null)
     {
         CheckInput(x, path);
         var expected = x.Rank == 1 ? new Shape(OutFeatures) : x.Shape.WithLast(OutFeatures);
         if (dy.Shape != expected || dy.DType != x.DType)
             throw new ArgumentException($"{Describe(path)} backward expects dy {expected} ({x.DType.Name()}) for input {x.Shape} but got {dy.Shape} ({dy.DType.Name()}).", nameof(dy));
-        var gradient = new Linear(WeightGradient(dy, x), Bias is null ? null : BiasGradient(dy));
+        var gradient = new Linear(Products.TransposeMultiply(dy, x, donated), Bias is null ? null : BiasGradient(dy));
         return (inputGradient ? InputGradient(dy, Weight) : null, gradient);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -16,6 +17,11 @@ public abstract record Trace
 /// <summary>The trace of a layer whose backward needs its input.</summary>
 /// <param name="Input">The forward input.</param>
 public sealed record InputTrace(Tensor Input) : Trace;
+
+/// <summary>The trace of a linear layer: its input, and the arrays its pass may write the weight gradient into.</summary>
+/// <param name="Input">The forward input.</param>
+/// <param name="Donated">The forward context's donation, or null.</param>
+internal sealed record LinearTrace(Tensor Input, DonatedArrays? Donated) : Trace;
 
 /// <summary>The trace of an element-wise layer: its input and its output.</summary>
 /// <param name="Input">The forward input.</param>

@@ -140,19 +140,22 @@ public sealed class GradientTransformation
         ArgumentNullException.ThrowIfNull(gradient);
         var parameters = model.NamedParameters();
         var gradients = gradient.NamedParameters();
-        NamedTensors next;
-        OptimizerState nextState;
-        if (giveUp && _applyOver is not null)
-        {
-            Check(gradients, state, parameters);
-            (next, nextState) = _applyOver(gradients, state, parameters);
-        }
-        else
-        {
-            (next, nextState) = Apply(gradients, state, parameters);
-        }
+        var (next, nextState) = giveUp ? ApplyOver(gradients, state, parameters) : Apply(gradients, state, parameters);
         var tied = KeepTies(parameters, next);
         return ((TModel)model.MapParameters((name, _) => tied[name]), nextState);
+    }
+
+    /// <summary>
+    /// <see cref="Apply"/> for a caller that gives up <paramref name="parameters"/> and <paramref name="state"/>: a
+    /// transformation that can writes the results over their storage (and marks what it wrote over, so a stale read
+    /// throws); one that cannot allocates as <see cref="Apply"/> does. The bits are the same either way.
+    /// </summary>
+    internal (NamedTensors Parameters, OptimizerState State) ApplyOver(NamedTensors gradients, OptimizerState state, NamedTensors parameters)
+    {
+        if (_applyOver is null)
+            return Apply(gradients, state, parameters);
+        Check(gradients, state, parameters);
+        return _applyOver(gradients, state, parameters);
     }
 
     /// <summary>p + u for every parameter, leaving elements whose update is exactly zero bitwise unchanged.</summary>

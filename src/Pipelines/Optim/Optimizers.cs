@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Pipelines.Layers;
 
 namespace Pipelines.Optim;
 
@@ -36,21 +37,29 @@ public static partial class Optimizers
                 }
                 return (gradients, new ChainState(next.MoveToImmutable()));
             },
-            (gradients, state, parameters) =>
-            {
-                if (steps.IsEmpty)
-                    return (GradientTransformation.AddUpdates(parameters, gradients), state);
-                var states = ChainStates(state, steps.Length);
-                var next = ImmutableArray.CreateBuilder<OptimizerState>(steps.Length);
-                for (var i = 0; i < steps.Length - 1; i++)
-                {
-                    (gradients, var s) = steps[i].Update(gradients, states[i], parameters);
-                    next.Add(s);
-                }
-                var (updated, last) = steps[^1].Apply(gradients, states[^1], parameters);
-                next.Add(last);
-                return (updated, new ChainState(next.MoveToImmutable()));
-            });
+            (gradients, state, parameters) => ApplyChain(steps, gradients, state, parameters, over: false),
+            (gradients, state, parameters) => ApplyChain(steps, gradients, state, parameters, over: true));
+    }
+
+    /// <summary>
+    /// The chain's fused step: every transformation's update but the last, then the last one's fused step, written over
+    /// the given parameters and the last one's state when <paramref name="over"/> is set and it can (the earlier states
+    /// are only read: their updates are pure).
+    /// </summary>
+    private static (NamedTensors Parameters, OptimizerState State) ApplyChain(ImmutableArray<GradientTransformation> steps, NamedTensors gradients, OptimizerState state, NamedTensors parameters, bool over)
+    {
+        if (steps.IsEmpty)
+            return (GradientTransformation.AddUpdates(parameters, gradients), state);
+        var states = ChainStates(state, steps.Length);
+        var next = ImmutableArray.CreateBuilder<OptimizerState>(steps.Length);
+        for (var i = 0; i < steps.Length - 1; i++)
+        {
+            (gradients, var s) = steps[i].Update(gradients, states[i], parameters);
+            next.Add(s);
+        }
+        var (updated, last) = over ? steps[^1].ApplyOver(gradients, states[^1], parameters) : steps[^1].Apply(gradients, states[^1], parameters);
+        next.Add(last);
+        return (updated, new ChainState(next.MoveToImmutable()));
     }
 
     private static ImmutableArray<OptimizerState> ChainStates(OptimizerState state, int count)

@@ -6,14 +6,29 @@ namespace Pipelines.Tensors;
 
 /// <summary>
 /// An immutable n-dimensional array of <see cref="DType.Float32"/>, <see cref="DType.Float64"/> or
-/// <see cref="DType.Int64"/> elements in contiguous row-major order. No one mutates a tensor's storage after
-/// construction: factories copy what they are given, operations write into fresh storage, and views
-/// (<see cref="Reshape(int[])"/>, leading-axis indexing) share storage because it never changes.
+/// <see cref="DType.Int64"/> elements in contiguous row-major order. Factories copy what they are given, operations
+/// write into fresh storage, and views (<see cref="Reshape(int[])"/>, leading-axis indexing) share storage.
 /// </summary>
+/// <remarks>
+/// <para>Who writes a tensor's storage, and when: the code that allocates the array fills it before
+/// <c>Tensor.Own</c> makes it a tensor, and nothing writes it afterwards, with one exception. A tensor's owner may give
+/// it up: the training graph gives up the parameters and optimizer moments its own previous step made (never the model
+/// it was handed, the best model it keeps or the one it returns) for Adam's step to be written over, and the micro-batch
+/// gradients of a finished step for the next step's weight gradients (<c>DonatedArrays</c>, passed explicitly through
+/// the forward context). A given-up tensor is marked, and reading it, or viewing it, throws from then on; its array
+/// becomes a new tensor's storage, and the new tensor is a new object.</para>
+/// <para>That last point keeps the packed-weight cache valid: packings are kept per tensor object, and a tensor object's
+/// elements never change while anyone can read it. So a layer must not keep the gradients its backward returns, and a
+/// step written over its inputs must return new tensor objects; both fail loudly when broken.</para>
+/// <para>The one ambient value the kernels read is <c>ThreadBudget</c>'s thread count, which never changes a bit.</para>
+/// </remarks>
 public sealed partial class Tensor
 {
     private readonly Array _storage;
     private readonly int _offset;
+
+    /// <summary>Set once when the owner gives the tensor up (<see cref="Donate"/>); the storage may be rewritten after.</summary>
+    private bool _donated;
 
     private Tensor(Array storage, int offset, Shape shape)
     {
@@ -50,6 +65,7 @@ public sealed partial class Tensor
     {
         if (_storage is not T[] array)
             throw new InvalidOperationException($"A {DType.Name()} tensor cannot be read as {typeof(T).Name}.");
+        RequireNotDonated();
         return new ReadOnlySpan<T>(array, _offset, Count);
     }
 
@@ -88,7 +104,7 @@ public sealed partial class Tensor
     /// <summary>The same elements viewed with another shape of the same element count. Free: shares storage.</summary>
     /// <param name="shape">The new shape.</param>
     public Tensor Reshape(Shape shape) => shape.ElementCount == Count
-        ? new Tensor(_storage, _offset, shape)
+        ? View(_offset, shape)
         : throw new ArgumentException($"Cannot reshape a tensor of shape {Shape} ({Count} elements) into {shape} ({shape.ElementCount} elements).", nameof(shape));
 
     /// <summary>The sub-tensor at <paramref name="index"/> along the first axis (negative counts from the end). Free: shares storage.</summary>
@@ -103,7 +119,7 @@ public sealed partial class Tensor
             if (i < 0 || i >= extent)
                 throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is out of range for axis 0 of a tensor of shape {Shape}.");
             var rest = Shape.DropFirst();
-            return new Tensor(_storage, _offset + (i * rest.ElementCount), rest);
+            return View(_offset + (i * rest.ElementCount), rest);
         }
     }
 
@@ -125,7 +141,7 @@ public sealed partial class Tensor
                 throw new ArgumentOutOfRangeException(nameof(range), $"Range {range} is out of range for axis 0 of a tensor of shape {Shape}.");
             }
             var rowSize = Shape.DropFirst().ElementCount;
-            return new Tensor(_storage, _offset + (start * rowSize), new Shape([length, .. Shape.Dims[1..]]));
+            return View(_offset + (start * rowSize), new Shape([length, .. Shape.Dims[1..]]));
         }
     }
 
@@ -200,12 +216,43 @@ public sealed partial class Tensor
     /// </summary>
     internal bool IsWholeStorage => _offset == 0 && _storage.Length == Count;
 
-    /// <summary>The typed span of a tensor whose dtype the caller has dispatched on; the storage type is still checked, which costs one comparison.</summary>
+    /// <summary>The typed span of a tensor whose dtype the caller has dispatched on; the storage type and the donation mark are still checked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ReadOnlySpan<T> Span<T>()
-        where T : unmanaged => _storage.GetType() == typeof(T[])
-        ? new(Unsafe.As<T[]>(_storage), _offset, Count)
-        : throw new InvalidOperationException($"A {DType.Name()} tensor cannot be read as {typeof(T).Name}.");
+        where T : unmanaged
+    {
+        if (_storage.GetType() != typeof(T[]))
+            throw new InvalidOperationException($"A {DType.Name()} tensor cannot be read as {typeof(T).Name}.");
+        RequireNotDonated();
+        return new(Unsafe.As<T[]>(_storage), _offset, Count);
+    }
+
+    /// <summary>
+    /// Marks the tensor given up by its owner, who will let its array be written over: from now on reading or viewing it
+    /// throws. Only <c>DonatedArrays</c> and a step written over its inputs call this, on tensors they own outright.
+    /// </summary>
+    internal void Donate() => _donated = true;
+
+    /// <summary>Whether the owner has given this tensor up.</summary>
+    internal bool IsDonated => _donated;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RequireNotDonated()
+    {
+        if (_donated)
+            throw Donated();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private InvalidOperationException Donated() => new(
+        $"This {DType.Name()} tensor {Shape} was given up to the training step after the one that made it, which may have written over its storage: "
+        + "a layer must not keep the gradients its backward returns, and a step written over its inputs must return new tensors.");
+
+    private Tensor View(int offset, Shape shape)
+    {
+        RequireNotDonated();
+        return new Tensor(_storage, offset, shape);
+    }
 
     /// <summary>Throws naming <paramref name="operation"/> unless the tensor holds floats: integer tensors carry indices and counts, not values to compute with.</summary>
     internal void RequireFloatingPoint(string operation)

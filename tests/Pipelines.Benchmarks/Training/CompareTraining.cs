@@ -48,12 +48,12 @@ internal static class CompareTraining
                     Add(ours, ("digits_train", threads), elapsed.TotalMicroseconds);
                     accuracy[threads] = testAccuracy;
                     // The same recipe through the dataflow trainer, against the plain loop just timed: 1 worker with
-                    // every kernel thread, or one worker per thread (each with one kernel thread, one micro-batch each).
-                    for (var workers = 1; workers <= threads; workers++)
+                    // every kernel thread, or one micro-batch per thread on 1 worker and on as many workers as threads.
+                    foreach (var (workers, microBatches) in GraphCases(threads))
                     {
-                        var graph = WithThreads(threads, () => DigitsRecipe.RunGraph(workers));
-                        Add(ours, (GraphCase(workers), threads), graph.Elapsed.TotalMicroseconds);
-                        Add(theirs, (GraphCase(workers), threads), elapsed.TotalMicroseconds);
+                        var graph = WithThreads(threads, () => DigitsRecipe.RunGraph(workers, microBatches));
+                        Add(ours, (GraphCase(workers, microBatches), threads), graph.Elapsed.TotalMicroseconds);
+                        Add(theirs, (GraphCase(workers, microBatches), threads), elapsed.TotalMicroseconds);
                     }
                 }
             }
@@ -65,7 +65,7 @@ internal static class CompareTraining
         var rows = new List<JsonObject>();
         foreach (var threads in threadCounts)
         {
-            foreach (var name in cases.Select(c => c.Name).Concat(digits ? ["digits_train", .. Enumerable.Range(1, threads).Select(GraphCase)] : []))
+            foreach (var name in cases.Select(c => c.Name).Concat(digits ? ["digits_train", .. GraphCases(threads).Select(c => GraphCase(c.Workers, c.MicroBatches))] : []))
             {
                 var (allocated, gen2) = memory.TryGetValue((name, threads), out var m) ? m : (double.NaN, double.NaN);
                 var row = Row(name, threads, Timing.Median(ours[(name, threads)]), theirs.TryGetValue((name, threads), out var r) ? Timing.Median(r) : double.NaN, allocated, gen2);
@@ -87,8 +87,9 @@ internal static class CompareTraining
         Console.WriteLine();
         Console.WriteLine("ours: Gradients.ValueAndGrad + optimizer.Step, as the README's loop; ref: zero_grad, forward, loss, backward,");
         Console.WriteLine("      step. digits_train: the whole 100-epoch recipe, µs in total. ratio = ref_us / ours_us.");
-        Console.WriteLine("digits_graph_wN: the recipe through the dataflow trainer with N gradient workers (ours) against the plain");
-        Console.WriteLine("      loop of digits_train in the same round (ref), so ratio = plain loop time / graph time.");
+        Console.WriteLine("digits_graph_wN_mM: the recipe through the dataflow trainer with N gradient workers and M micro-batches (ours)");
+        Console.WriteLine("      against the plain loop of digits_train in the same round (ref), so ratio = plain loop time / graph time;");
+        Console.WriteLine("      w1_mM against wM_mM is what raising Workers alone buys.");
         Console.WriteLine("serve_throughput: µs per example through the inference pipeline (ours) against one-at-a-time forward calls");
         Console.WriteLine("      (ref). serve_poisson_Nk_p99: the 99th-percentile latency at N thousand requests/s arriving as a Poisson");
         Console.WriteLine("      process (ours) against the contract, the batch delay (to within 0.5 ms) plus one full batch's forward pass");
@@ -102,7 +103,11 @@ internal static class CompareTraining
     /// <summary>Poisson arrival rates for the latency rows, requests per second.</summary>
     private static readonly double[] Rates = [2_000, 10_000, 30_000];
 
-    private static string GraphCase(int workers) => $"digits_graph_w{workers}";
+    /// <summary>The graph's runs on <paramref name="threads"/> threads: one worker and one micro-batch, then, with more threads, one micro-batch per thread on one worker and on one worker each.</summary>
+    private static IEnumerable<(int Workers, int MicroBatches)> GraphCases(int threads) =>
+        threads == 1 ? [(1, 1)] : [(1, 1), (1, threads), (threads, threads)];
+
+    private static string GraphCase(int workers, int microBatches) => $"digits_graph_w{workers}_m{microBatches}";
 
     private static void Add(Dictionary<(string, int), List<double>> samples, (string, int) key, double value)
     {

@@ -47,12 +47,12 @@ internal static class DigitsRecipe
         return (clock.Elapsed, Accuracy(model, testX, testY));
     }
 
-    /// <summary>The recipe through the dataflow trainer, with <paramref name="workers"/> gradient workers (and as many micro-batches).</summary>
-    public static (TimeSpan Elapsed, double Accuracy) RunGraph(int workers)
+    /// <summary>The recipe through the dataflow trainer, with <paramref name="workers"/> gradient workers and <paramref name="microBatches"/> micro-batches.</summary>
+    public static (TimeSpan Elapsed, double Accuracy) RunGraph(int workers, int microBatches)
     {
         var (trainX, trainY, testX, testY) = Load();
         var key = new Key(2026);
-        var trainer = new Trainer<Layer>(Optimizer(), (y, t) => Loss.CrossEntropy(y, t), new TrainerOptions { BatchSize = BatchSize, Epochs = Epochs, Workers = workers, MicroBatches = workers });
+        var trainer = new Trainer<Layer>(Optimizer(), (y, t) => Loss.CrossEntropy(y, t), new TrainerOptions { BatchSize = BatchSize, Epochs = Epochs, Workers = workers, MicroBatches = microBatches });
         var clock = Stopwatch.StartNew();
         var result = trainer.Train(Model(key), DataSource.FromTensors(trainX, trainY), key).Completion.GetAwaiter().GetResult();
         return (clock.Elapsed, Accuracy(result.Model, testX, testY));

@@ -33,14 +33,21 @@ public static class AdamKernel
     /// The fused step to the new parameter, as <see cref="Step"/> with <see cref="AdamOutput.Parameter"/>, written over the
     /// storage of <paramref name="m"/>, <paramref name="v"/>, <paramref name="maximum"/> and <paramref name="p"/>, which
     /// the caller gives up: each must own its whole array and share it with no other tensor of the step. Every element
-    /// is read before it is written, so the bits are those of <see cref="Step"/>.
+    /// is read before it is written, so the bits are those of <see cref="Step"/>. The given tensors are marked donated and
+    /// the results are new tensor objects, so the packed-weight cache never serves a parameter's old packing.
     /// </summary>
     internal static (Tensor M, Tensor V, Tensor? Maximum, Tensor Result) StepOver(Tensor g, Tensor m, Tensor v, Tensor? maximum, Tensor p, AdamCoefficients c)
     {
         Validate(g, m, v, maximum, p, c, AdamOutput.Parameter);
-        return g.DType == DType.Float32
+        var results = g.DType == DType.Float32
             ? StepOf<float>(g, m, v, maximum, p, c, AdamOutput.Parameter, reuse: true)
             : StepOf<double>(g, m, v, maximum, p, c, AdamOutput.Parameter, reuse: true);
+        // The given tensors now hold the new values under old names: reading them through the old objects is a bug.
+        m.Donate();
+        v.Donate();
+        maximum?.Donate();
+        p.Donate();
+        return results;
     }
 
     private static void Validate(Tensor g, Tensor m, Tensor v, Tensor? maximum, Tensor? p, AdamCoefficients c, AdamOutput output)
