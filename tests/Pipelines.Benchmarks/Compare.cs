@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Pipelines.Kernels;
 using Pipelines.Kernels.Gemm;
+using Pipelines.Kernels.Threading;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 

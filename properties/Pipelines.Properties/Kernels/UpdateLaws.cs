@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 using Pipelines.Tensors;
 
 namespace Pipelines.Properties.Kernels;

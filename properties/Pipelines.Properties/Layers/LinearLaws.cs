@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Pipelines.Autodiff;
 using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
-using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 

@@ -2,6 +2,7 @@ using System.Runtime.ExceptionServices;
 using Pipelines.Autodiff;
 using Pipelines.Diagnostics;
 using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 using Pipelines.Layers;
 using Pipelines.Optim;
 using Pipelines.Tensors;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Pipelines.Dataflow;
-using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 

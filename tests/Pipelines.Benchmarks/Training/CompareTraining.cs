@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime;
 using System.Text.Json.Nodes;
 using Pipelines.Benchmarks.Serving;
-using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 
 namespace Pipelines.Benchmarks.Training;
 

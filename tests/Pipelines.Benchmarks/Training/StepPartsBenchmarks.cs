@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 

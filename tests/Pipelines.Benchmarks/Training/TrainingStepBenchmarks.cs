@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 
 namespace Pipelines.Benchmarks.Training;
 

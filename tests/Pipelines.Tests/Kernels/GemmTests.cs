@@ -1,5 +1,5 @@
-using Pipelines.Kernels;
 using Pipelines.Kernels.Gemm;
+using Pipelines.Kernels.Threading;
 using Pipelines.Tensors;
 using Xunit;
 

@@ -1,4 +1,4 @@
-using Pipelines.Kernels;
+using Pipelines.Kernels.Threading;
 using Xunit;
 
 namespace Pipelines.Tests.Kernels;
@@ -58,5 +58,54 @@ public sealed class KernelThreadsTests
         Parallel.For(0, totals.Length, caller => KernelThreads.Run(4, outer =>
             KernelThreads.Run(3, inner => Interlocked.Add(ref totals[caller], (outer * 3) + inner + 1))));
         Assert.All(totals, total => Assert.Equal(Enumerable.Range(1, 12).Sum(), total));
+    }
+
+    /// <summary>
+    /// Thousands of kernels of random part counts (some nested, some failing) from several threads at once: each part
+    /// runs once per kernel and the whole finishes within its time limit, where a lost wake-up or a helper left waiting
+    /// for a finished job would hang.
+    /// </summary>
+    [Fact]
+    public async Task A_stress_of_random_kernels_from_several_threads_finishes_with_every_part_run_once()
+    {
+        const int Callers = 4;
+        const int KernelsEach = 3000;
+        var callers = Enumerable.Range(0, Callers).Select(caller => Task.Factory.StartNew(
+            () =>
+            {
+                var random = new Random(caller);
+                for (var kernel = 0; kernel < KernelsEach; kernel++)
+                {
+                    var parts = random.Next(0, 6);
+                    var failing = random.Next(10) == 0 ? random.Next(Math.Max(1, parts)) : -1;
+                    var nested = random.Next(8) == 0;
+                    var runs = new int[parts];
+                    try
+                    {
+                        KernelThreads.Run(parts, part =>
+                        {
+                            Interlocked.Increment(ref runs[part]);
+                            if (nested)
+                                KernelThreads.Run(2, _ => { });
+                            if (part == failing)
+                                throw new InvalidOperationException($"part {part}");
+                        });
+                        Assert.True(failing < 0 || parts == 0, $"kernel {kernel}: part {failing} failed and Run returned normally");
+                    }
+                    catch (AggregateException e) when (parts > 1)
+                    {
+                        Assert.Equal($"part {failing}", Assert.Single(e.InnerExceptions).Message);
+                    }
+                    catch (InvalidOperationException e) when (parts == 1)
+                    {
+                        Assert.Equal("part 0", e.Message);
+                    }
+                    Assert.All(runs, count => Assert.Equal(1, count));
+                }
+            },
+            TaskCreationOptions.LongRunning)).ToArray();
+        var all = Task.WhenAll(callers);
+        Assert.True(all == await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))), "the kernels did not finish within a minute");
+        await all;
     }
 }

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Pipelines.Kernels.Threading;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;

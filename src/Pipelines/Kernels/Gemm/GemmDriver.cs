@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Pipelines.Kernels.Threading;
 
 namespace Pipelines.Kernels.Gemm;
 

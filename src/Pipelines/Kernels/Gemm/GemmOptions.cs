@@ -1,3 +1,5 @@
+using Pipelines.Kernels.Threading;
+
 namespace Pipelines.Kernels.Gemm;
 
 /// <summary>How to run one product: a thread count (default <see cref="ThreadBudget.MaxThreads"/>) and a vector width (default the widest the machine accelerates).</summary>

@@ -1,7 +1,8 @@
 using System.Numerics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
+using Pipelines.Kernels.Threading;
 using Pipelines.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Pipelines.Kernels;
 

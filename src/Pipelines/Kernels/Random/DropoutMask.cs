@@ -1,4 +1,5 @@
 using System.Numerics;
+using Pipelines.Kernels.Threading;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using Pipelines.Kernels.Threading;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;

@@ -1,4 +1,4 @@
-namespace Pipelines.Kernels;
+namespace Pipelines.Kernels.Threading;
 
 /// <summary>
 /// Splits a pass over a long array, or over the columns of a matrix, into one contiguous chunk per thread of the budget.

@@ -1,4 +1,4 @@
-namespace Pipelines.Kernels;
+namespace Pipelines.Kernels.Threading;
 
 /// <summary>
 /// How many threads the kernels may use (default: every core). Results never depend on it: threads split rows and

@@ -1,23 +1,39 @@
 using System.Diagnostics;
 
-namespace Pipelines.Kernels;
+namespace Pipelines.Kernels.Threading;
 
 /// <summary>
 /// Runs the parts of one parallel kernel: part 0 on the calling thread, the others on helper threads kept for the
 /// kernels, as OpenMP's team does. A training step runs a dozen parallel kernels with serial work between them; through
-/// the thread pool (<see cref="Parallel.For(int, int, Action{int})"/>) the second part of a product started on average
-/// about 50 µs after the first on the 2-core development VM (the pool's workers had gone to sleep, or its queue held
-/// the dataflow blocks' tasks), and one time in seven the caller ran both parts itself. A helper here waits for its
-/// next part spinning for a millisecond, yielding its core to any thread that is ready to run, and only then sleeps;
-/// a part no helper has started by the time the caller finishes its own, the caller runs itself. One kernel at a time
-/// has the helpers; a kernel that finds them busy (another thread's, or one nested in a part) runs its parts through the
-/// thread pool as before. Which thread runs a part never changes a bit: the kernels split rows, columns and chunks,
+/// the thread pool the second part of a product often started tens of microseconds after the first (the pool's workers
+/// had gone to sleep, or its queue held the dataflow blocks' tasks), and sometimes the caller ran every part itself. A
+/// helper here waits for its next part spinning for a millisecond, yielding its core to any thread that is ready to
+/// run, and only then sleeps. Which thread runs a part never changes a bit: kernels split rows, columns and chunks,
 /// never a reduction.
 /// </summary>
+/// <remarks>
+/// The protocol's invariants, which the code below keeps and the stress test checks:
+/// <list type="number">
+/// <item>One job at a time has the helpers (<c>s_busy</c>). A caller that finds them taken, another thread's kernel or
+/// one nested inside a part, runs its parts through the thread pool, so no job ever waits for a helper that is busy
+/// with a job waiting for it.</item>
+/// <item>Every part in [0, parts) runs exactly once: part 0 on the caller, each other part by whichever thread
+/// increments the job's next-part counter to it, helper or caller. The caller, done with its own part, takes the parts
+/// no helper has begun, since a helper that has not started by then would finish later than the caller can.</item>
+/// <item><c>Run</c> returns only after every taken part has finished, so nothing a part captured is used after it.</item>
+/// <item>A helper counts the posts it has not answered and always answers with the latest job. A post whose parts were
+/// all taken before the helper woke leaves a count behind; the extra turn finds nothing left to take and does
+/// nothing, which is what makes a late wake-up harmless.</item>
+/// <item>A failing part does not stop the others; the caller throws every part's exception, together in an
+/// <see cref="AggregateException"/>, once all have finished. A kernel of one part is a plain call: its exception
+/// propagates as it is.</item>
+/// </list>
+/// On a single core there is nothing to gain by spinning, so helpers go straight to sleep between jobs.
+/// </remarks>
 internal static class KernelThreads
 {
-    /// <summary>How long an idle helper spins before it sleeps: longer than the serial stretches between one step's products.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 1000;
+    /// <summary>How long an idle helper spins before it sleeps: longer than the serial stretches between one step's products; none on one core.</summary>
+    private static readonly long SpinTicks = Environment.ProcessorCount > 1 ? Stopwatch.Frequency / 1000 : 0;
 
     private static readonly Lock Growing = new();
     private static Helper[] s_helpers = [];
@@ -35,7 +51,10 @@ internal static class KernelThreads
         }
         if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, body);
+            // The same job, so a failing part stops no other here either (Parallel.For alone would skip the rest).
+            var pooled = new Job(body, parts);
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, pooled.Run);
+            pooled.ThrowIfFailed();
             return;
         }
         try
