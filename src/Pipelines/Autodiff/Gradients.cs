@@ -68,23 +68,36 @@ public static class Gradients
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(updates);
         var parameters = model.NamedParameters();
+        var next = KeepTies(parameters, AddUpdates(parameters, updates));
+        return (TModel)model.MapParameters((name, _) => next[name]);
+    }
+
+    /// <summary>p + u for every parameter, leaving elements whose update is exactly zero bitwise unchanged: the one addition of a step's updates.</summary>
+    internal static NamedTensors AddUpdates(NamedTensors parameters, NamedTensors updates)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(updates);
         if (parameters.StructureDifference(updates) is { } difference)
-            throw new ArgumentException($"The updates do not fit the model's parameters: {difference}.", nameof(updates));
-        var results = new Dictionary<Tensor, List<(Tensor Update, Tensor Result)>>(ReferenceEqualityComparer.Instance);
-        return (TModel)model.MapParameters((name, p) =>
+            throw new ArgumentException($"The updates do not fit the parameters: {difference}.", nameof(updates));
+        return NamedTensors.Zip(parameters, updates, static (_, p, u) => p.DType == DType.Float32
+            ? Elementwise.Map<AddUnlessZero<float>, float>(p, u, default)
+            : Elementwise.Map<AddUnlessZero<double>, double>(p, u, default));
+    }
+
+    /// <summary>Positions that shared one tensor before and got bitwise-equal results share one result tensor again.</summary>
+    internal static NamedTensors KeepTies(NamedTensors before, NamedTensors after)
+    {
+        var first = new Dictionary<Tensor, List<Tensor>>(ReferenceEqualityComparer.Instance);
+        return after.Map((name, result) =>
         {
-            var u = updates[name];
-            var seen = results.TryGetValue(p, out var list) ? list : results[p] = [];
-            foreach (var (earlier, result) in seen)
+            var results = first.TryGetValue(before[name], out var list) ? list : first[before[name]] = [];
+            foreach (var earlier in results)
             {
-                if (earlier.BitwiseEquals(u))
-                    return result;
+                if (earlier.BitwiseEquals(result))
+                    return earlier;
             }
-            var updated = p.DType == DType.Float32
-                ? Elementwise.Map<AddUnlessZero<float>, float>(p, u, default)
-                : Elementwise.Map<AddUnlessZero<double>, double>(p, u, default);
-            seen.Add((u, updated));
-            return updated;
+            results.Add(result);
+            return result;
         });
     }
 

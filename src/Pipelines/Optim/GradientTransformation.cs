@@ -1,7 +1,5 @@
 using Pipelines.Autodiff;
-using Pipelines.Kernels;
 using Pipelines.Layers;
-using Pipelines.Tensors;
 
 namespace Pipelines.Optim;
 
@@ -141,7 +139,7 @@ public sealed class GradientTransformation
         var parameters = model.NamedParameters();
         var gradients = gradient.NamedParameters();
         var (next, nextState) = giveUp ? ApplyOver(gradients, state, parameters) : Apply(gradients, state, parameters);
-        var tied = KeepTies(parameters, next);
+        var tied = Gradients.KeepTies(parameters, next);
         return ((TModel)model.MapParameters((name, _) => tied[name]), nextState);
     }
 
@@ -158,19 +156,10 @@ public sealed class GradientTransformation
         return _applyOver(gradients, state, parameters);
     }
 
-    /// <summary>p + u for every parameter, leaving elements whose update is exactly zero bitwise unchanged.</summary>
+    /// <summary>p + u for every parameter, leaving elements whose update is exactly zero bitwise unchanged (<see cref="Gradients.ApplyUpdates{TModel}(TModel, NamedTensors)"/> by name).</summary>
     /// <param name="parameters">The parameters.</param>
     /// <param name="updates">The updates, with the parameters' names, shapes and dtypes.</param>
-    public static NamedTensors AddUpdates(NamedTensors parameters, NamedTensors updates)
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        ArgumentNullException.ThrowIfNull(updates);
-        if (parameters.StructureDifference(updates) is { } difference)
-            throw new ArgumentException($"The updates do not fit the parameters: {difference}.", nameof(updates));
-        return NamedTensors.Zip(parameters, updates, static (_, p, u) => p.DType == DType.Float32
-            ? Elementwise.Map<AddUnlessZero<float>, float>(p, u, default)
-            : Elementwise.Map<AddUnlessZero<double>, double>(p, u, default));
-    }
+    public static NamedTensors AddUpdates(NamedTensors parameters, NamedTensors updates) => Gradients.AddUpdates(parameters, updates);
 
     private static void Check(NamedTensors gradients, OptimizerState state, NamedTensors parameters)
     {
@@ -181,20 +170,4 @@ public sealed class GradientTransformation
             throw new ArgumentException($"The gradients do not fit the parameters (first: the parameters, second: the gradients): {difference}.", nameof(gradients));
     }
 
-    /// <summary>Positions that shared one tensor before and got bitwise-equal results share one result tensor again.</summary>
-    private static NamedTensors KeepTies(NamedTensors before, NamedTensors after)
-    {
-        var first = new Dictionary<Tensor, List<Tensor>>(ReferenceEqualityComparer.Instance);
-        return after.Map((name, result) =>
-        {
-            var results = first.TryGetValue(before[name], out var list) ? list : first[before[name]] = [];
-            foreach (var earlier in results)
-            {
-                if (earlier.BitwiseEquals(result))
-                    return earlier;
-            }
-            results.Add(result);
-            return result;
-        });
-    }
 }
