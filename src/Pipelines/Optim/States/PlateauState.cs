@@ -1,26 +1,5 @@
 namespace Pipelines.Optim;
 
-/// <summary>How a metric must beat the best so far to count as an improvement, like <c>threshold_mode</c>.</summary>
-public enum ThresholdMode
-{
-    /// <summary>By a fraction of the best: below best·(1 − threshold) in min mode.</summary>
-    Relative,
-
-    /// <summary>By an amount: below best − threshold in min mode.</summary>
-    Absolute,
-}
-
-/// <summary>The settings of <see cref="Optimizers.ReduceOnPlateau"/>, PyTorch's <c>ReduceLROnPlateau</c> arguments.</summary>
-/// <param name="Mode">Whether lower or higher is better; <see cref="MonitorMode.Auto"/> takes the direction the observer passes, lower when it passes none.</param>
-/// <param name="Factor">The factor the rate is multiplied by on a plateau (below 1).</param>
-/// <param name="Patience">How many observations without improvement are tolerated before reducing.</param>
-/// <param name="Threshold">How much better counts as an improvement.</param>
-/// <param name="ThresholdMode">Whether the threshold is relative or absolute.</param>
-/// <param name="Cooldown">How many observations to wait after a reduction before counting again.</param>
-/// <param name="MinimumScale">The smallest scale of the rate (PyTorch's <c>min_lr</c> divided by the base rate).</param>
-/// <param name="Epsilon">Reductions smaller than this (in scale) are skipped, like <c>eps</c>.</param>
-public sealed record PlateauSettings(MonitorMode Mode, double Factor, int Patience, double Threshold, ThresholdMode ThresholdMode, int Cooldown, double MinimumScale, double Epsilon);
-
 /// <summary>
 /// The state of <see cref="Optimizers.ReduceOnPlateau"/>: the current scale of the updates, the best metric so far, how
 /// many observations have not improved on it, and the cooldown left; advanced only by <see cref="Observe"/>.
