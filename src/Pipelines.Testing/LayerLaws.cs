@@ -198,16 +198,25 @@ public static class LayerLaws
 
     /// <summary>
     /// The forward pass's randomness comes from the context's key alone: two training passes with the same key give the
-    /// same output bitwise (a layer drawing from <c>System.Random</c> or a global generator fails this).
+    /// same output bitwise (a layer drawing from <c>System.Random</c> or a global generator fails this). With
+    /// <paramref name="draws"/>, the layer says it draws, and eight different keys must not all give the same output on
+    /// at least 64 rows (a layer that seeds its own generator, ignoring the key, fails that).
     /// </summary>
     /// <param name="layer">The layer.</param>
     /// <param name="example">One example's shape.</param>
-    public static Property KeyDeterminesRandomness(Layer layer, Shape example) =>
-        Prop.ForAll(Generate.Inputs(example, DType.Float32), Generate.Key.ToArbitrary(), (input, key) =>
+    /// <param name="draws">Whether the layer draws in training (dropout does; batch normalisation does not).</param>
+    public static Property KeyDeterminesRandomness(Layer layer, Shape example, bool draws = false) =>
+        Prop.ForAll(Generate.Inputs(example, DType.Float32, minLeadingRank: draws ? 1 : 0), Generate.Key.ToArbitrary(), (input, key) =>
         {
             var x = input.Tensor;
+            if (draws)
+                x = Tensor.Concat([.. Enumerable.Repeat(x, (63 / Math.Max(1, x.Shape[0])) + 1)], 0);
             var (first, second) = (layer.Forward(x, ForwardContext.Training(key)).Output, layer.Forward(x, ForwardContext.Training(key)).Output);
-            return first.BitwiseEquals(second).Label($"{nameof(KeyDeterminesRandomness)}: two training passes with {key} differ, {input}; does the layer draw from the context's key (context.LayerKey)?");
+            if (!first.BitwiseEquals(second))
+                return false.Label($"{nameof(KeyDeterminesRandomness)}: two training passes with {key} differ, {input}; does the layer draw from the context's key (context.LayerKey)?");
+            var others = Enumerable.Range(1, 7).Select(i => layer.Forward(x, ForwardContext.Training(key.Fold((ulong)i))).Output);
+            return (!draws || x.Count == 0 || others.Any(other => !other.BitwiseEquals(first)))
+                .Label($"{nameof(KeyDeterminesRandomness)}: eight different keys gave the same draws on {x.Shape}; does the layer draw from the context's key (context.LayerKey) rather than a generator of its own?");
         });
 
     /// <summary>

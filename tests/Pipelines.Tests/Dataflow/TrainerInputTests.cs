@@ -1,4 +1,5 @@
 using Pipelines.Dataflow;
+using Pipelines.IO;
 using Pipelines.Layers;
 using Pipelines.Losses;
 using Pipelines.Optim;
@@ -18,6 +19,21 @@ public sealed class TrainerInputTests
 
     private static Trainer<Chain> Trainer(TrainerOptions options, GradientTransformation? optimizer = null) =>
         new(optimizer ?? Optimizers.Sgd(0.1), (y, t) => Loss.CrossEntropy(y, t), options);
+
+    /// <summary>A CSV read with its class column trains as it is; one read without targets is refused, saying how to read it.</summary>
+    [Fact]
+    public async Task A_csv_table_trains_through_FromCsv_and_one_without_targets_is_refused()
+    {
+        var path = Path.Combine(Architecture.SourceTree.Root, "examples", "Pipelines.Examples", "Data", "wine_data.csv");
+        var wine = Csv.Read(path, new CsvOptions(SkipLines: 1));
+        var source = DataSource.FromCsv(wine);
+        Assert.Equal(wine.Features.Shape[0], source.Count);
+        var model = new Linear(new Key(1), wine.Features.Shape[1], 8) >> new ReLU() >> new Linear(new Key(2), 8, 3);
+        var result = await Trainer(new TrainerOptions { BatchSize = 32, Epochs = 2 }, Optimizers.Adam(1e-3)).Train(model, source, RunKey).Completion;
+        Assert.Equal(2 * ((wine.Features.Shape[0] + 31) / 32), result.Steps);
+        var error = Assert.Throws<ArgumentException>(() => DataSource.FromCsv(Csv.Read(path, new CsvOptions(SkipLines: 1, Target: CsvTarget.None))));
+        Assert.Contains("read the CSV with a target column", error.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void A_negative_learning_rate_is_refused()

@@ -65,6 +65,22 @@ public sealed record KeylessDropout(double P) : Layer
         (inputGradient ? dy * Expect<InputTrace>(trace).Input : null, this);
 }
 
+/// <summary>A dropout that seeds a generator of its own on every pass: the same draws every time, whatever the key.</summary>
+public sealed record SeededDropout(double P) : Layer
+{
+    protected override Traced ForwardCore(Tensor x, ForwardContext context)
+    {
+        if (context.Mode != Mode.Train)
+            return new Traced(x, new InputTrace(x), this);
+        var random = new Random(1);
+        var scale = Tensor.FromSpan([.. Enumerable.Range(0, x.Count).Select(_ => random.NextDouble() >= P ? 1 / (1 - P) : 0)], x.Shape).To(x.DType);
+        return new Traced(x * scale, new InputTrace(scale), this);
+    }
+
+    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient) =>
+        (inputGradient ? dy * Expect<InputTrace>(trace).Input : null, this);
+}
+
 /// <summary>y = x − mean, with the mean a buffer updated in training; its parts forget to list the buffer, so no state dict holds it.</summary>
 public sealed record UnlistedBuffer(Tensor Mean) : Layer
 {

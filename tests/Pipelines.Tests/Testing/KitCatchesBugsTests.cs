@@ -46,6 +46,13 @@ public sealed class KitCatchesBugsTests
     }
 
     [Fact]
+    public void A_dropout_that_seeds_its_own_generator_fails_the_key_law_once_it_says_it_draws()
+    {
+        var message = Failure(LayerLaws.KeyDeterminesRandomness(new SeededDropout(0.5), new Shape(6), draws: true));
+        Assert.Contains("eight different keys gave the same draws", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_buffer_missing_from_the_state_dict_fails_the_round_trip_law()
     {
         var message = Failure(LayerLaws.StateDictRoundTrip(new UnlistedBuffer(Tensor.Zeros(new Shape(3))), new Shape(3)));
@@ -69,7 +76,7 @@ public sealed class KitCatchesBugsTests
             LayerLaws.ParameterAlgebra(network),
             LayerLaws.StateDictRoundTrip(network >> new BatchNorm1d(2), new Shape(5)),
             LayerLaws.SameKeySameLayer(key => new Linear(key, 5, 3)),
-            LayerLaws.KeyDeterminesRandomness(linear >> new Dropout(0.3), new Shape(5)),
+            LayerLaws.KeyDeterminesRandomness(linear >> new Dropout(0.3), new Shape(5), draws: true),
             LayerLaws.MicroBatchAdditive(network, new Shape(5)),
             LossLaws.Gradient((x, t) => Loss.CrossEntropy(x, t), new Shape(4), Classes(4), maxLeadingRank: 1),
             LossLaws.ReductionConsistent((x, t, r) => Loss.MeanSquaredError(x, t, r), new Shape(3), (x, key) => Tensor.Normal(key, x.Shape, dtype: x.DType)),
