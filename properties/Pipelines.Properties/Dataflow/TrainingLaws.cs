@@ -60,7 +60,7 @@ public static class RunArbitraries
          select new RunCase(examples, batch, micro, epochs, streamed, optimizer, seed)).ToArbitrary();
 }
 
-/// <summary>The dataflow laws of DESIGN.md: worker count never changes a bit; a resume equals the uninterrupted run.</summary>
+/// <summary>The dataflow laws: worker count never changes a bit; a resume equals the uninterrupted run.</summary>
 [Properties(Arbitrary = [typeof(RunArbitraries)], MaxTest = 12)]
 public sealed class TrainingLaws
 {

@@ -4,25 +4,33 @@ using Xunit;
 namespace Pipelines.Tests.Architecture;
 
 /// <summary>
-/// The folders of src/Pipelines depend on each other only as DESIGN.md's table allows: each file's references to
-/// <c>Pipelines.X</c> (usings, aliases, qualified names, crefs) and to sibling namespaces by their short name are read
-/// from the source and checked against the table.
+/// The folders of src/Pipelines depend on each other only as docs/architecture.md's table allows: each file's
+/// references to <c>Pipelines.X</c> (usings, aliases, qualified names, crefs) and to sibling namespaces by their short
+/// name are read from the source and checked against the table, which is read from the document itself.
 /// </summary>
 public sealed partial class DependencyTests
 {
-    /// <summary>DESIGN.md's table: the folders each folder may use.</summary>
-    private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
+    /// <summary>docs/architecture.md's table: the folders each folder may use.</summary>
+    private static readonly Dictionary<string, string[]> Allowed = ReadTable(File.ReadAllLines(Path.Combine(SourceTree.Root, "docs", "architecture.md")));
+
+    /// <summary>The rows of the table under the heading "Which folder may use which": <c>| folder | may use |</c>.</summary>
+    private static Dictionary<string, string[]> ReadTable(string[] lines)
     {
-        ["Tensors"] = [],
-        ["Kernels"] = ["Tensors"],
-        ["Losses"] = ["Tensors", "Kernels"],
-        ["Layers"] = ["Tensors", "Kernels"],
-        ["Autodiff"] = ["Tensors", "Kernels", "Layers", "Losses"],
-        ["Optim"] = ["Tensors", "Kernels", "Layers", "Autodiff", "Losses"],
-        ["IO"] = ["Tensors", "Kernels", "Layers", "Optim"],
-        ["Diagnostics"] = ["Tensors", "Kernels", "Layers", "Autodiff", "Losses", "Optim"],
-        ["Dataflow"] = ["Tensors", "Kernels", "Layers", "Autodiff", "Losses", "Optim", "IO", "Diagnostics"],
-    };
+        var rows = lines.SkipWhile(l => !l.StartsWith("## Which folder may use which", StringComparison.Ordinal))
+            .SkipWhile(l => !l.StartsWith('|')).Skip(2).TakeWhile(l => l.StartsWith('|'))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+            .ToDictionary(cells => cells[1], cells => cells[2].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal);
+        return rows.Count > 0 ? rows : throw new InvalidOperationException("docs/architecture.md has no table under '## Which folder may use which'.");
+    }
+
+    [Fact]
+    public void The_table_names_every_folder_of_the_library()
+    {
+        var folders = Directory.EnumerateDirectories(SourceTree.Library)
+            .Where(d => Path.GetFileName(d) is not ("bin" or "obj") && Directory.EnumerateFiles(d, "*.cs", SearchOption.AllDirectories).Any())
+            .Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(folders, Allowed.Keys.Order(StringComparer.Ordinal));
+    }
 
     [Fact]
     public void Every_folder_uses_only_the_folders_the_design_allows()
