@@ -36,6 +36,9 @@ public sealed class InferencePipeline : IAsyncDisposable
     private readonly ActionBlock<Request[]> _executor;
     private readonly ConcurrentDictionary<(Shape, DType), Exception?> _shapes = new();
 
+    /// <summary>The most input layouts whose check is remembered: a client sending ever new shapes must not grow the pipeline without bound.</summary>
+    internal const int MaxCheckedShapes = 64;
+
     // Set when the queue holds as many requests as the gatherer waits for (_wanted: one when idle or in a batch's last
     // millisecond, the room left in the batch before that) and when the queue completes. The gatherer waits on it
     // directly: waiting on the queue's OutputAvailableAsync woke it through a thread-pool task, which a busy pool runs
@@ -215,11 +218,17 @@ public sealed class InferencePipeline : IAsyncDisposable
             _arrival.Set();
     }
 
-    /// <summary>Null when the model takes a batch of this shape, else the exception it throws (checked once per shape).</summary>
+    /// <summary>How many input layouts the shape check remembers now (at most <see cref="MaxCheckedShapes"/>).</summary>
+    internal int CheckedShapes => _shapes.Count;
+
+    /// <summary>Null when the model takes a batch of this shape, else the exception it throws (checked once per shape, a batch of one on zeros).</summary>
     private Exception? CheckShape(Tensor input)
     {
         if (_accepted is { } accepted && accepted.DType == input.DType && accepted.Shape == input.Shape)
             return null;
+        // Forgetting every layout at once keeps the bound without bookkeeping; a forgotten one is checked again on its next use.
+        if (_shapes.Count >= MaxCheckedShapes && !_shapes.ContainsKey((input.Shape, input.DType)))
+            _shapes.Clear();
         var error = _shapes.GetOrAdd((input.Shape, input.DType), CheckNewShape);
         if (error is null)
             _accepted = new ShapeKey(input.Shape, input.DType);

@@ -22,6 +22,20 @@ public sealed class InferencePipelineTests
     private static readonly Tensor Blocker = Tensor.Full(new Shape(20), double.NaN);
 
     /// <summary>Requests that arrive while a forward pass runs are gathered into batches, and each result is bitwise its own.</summary>
+    /// <summary>A client sending ever new shapes is answered right each time, and the shape check remembers a bounded number of them.</summary>
+    [Fact]
+    public async Task The_shape_check_stays_bounded_however_many_shapes_arrive()
+    {
+        Layer model = new ReLU();
+        await using var pipeline = new InferencePipeline(model);
+        for (var width = 1; width <= 3 * InferencePipeline.MaxCheckedShapes; width++)
+        {
+            var x = Tensor.Normal(new Key((ulong)width), new Shape(width));
+            Assert.True((await pipeline.InferAsync(x)).BitwiseEquals(Alone(model, x)), $"width {width}");
+            Assert.InRange(pipeline.CheckedShapes, 1, InferencePipeline.MaxCheckedShapes);
+        }
+    }
+
     [Fact]
     public async Task Concurrent_requests_are_batched_and_each_result_is_bitwise_its_own_forward()
     {

@@ -13,7 +13,7 @@ namespace Pipelines.Kernels;
 /// copy, so every element goes through the same vector rule whatever its position or the tensor's length: a
 /// batch's row equals that row alone, bitwise. Long tensors are mapped in one chunk per thread of the budget.
 /// </summary>
-public static unsafe class Elementwise
+internal static unsafe class Elementwise
 {
     /// <summary>f(x) for every element of <paramref name="x"/>, as a new tensor of its shape.</summary>
     /// <typeparam name="TOperator">The operator.</typeparam>

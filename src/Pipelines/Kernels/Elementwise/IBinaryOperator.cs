@@ -5,7 +5,7 @@ namespace Pipelines.Kernels;
 
 /// <summary>An element-wise function of two tensors, such as a backward rule g(x, dy); see <see cref="IUnaryOperator{T}"/>.</summary>
 /// <typeparam name="T">float or double.</typeparam>
-public interface IBinaryOperator<T>
+internal interface IBinaryOperator<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>g(x, y).</summary>

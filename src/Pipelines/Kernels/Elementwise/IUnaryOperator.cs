@@ -9,7 +9,7 @@ namespace Pipelines.Kernels;
 /// Every width must compute the same bits per element as the others: results never depend on vector width or position.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
-public interface IUnaryOperator<T>
+internal interface IUnaryOperator<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>f(x).</summary>

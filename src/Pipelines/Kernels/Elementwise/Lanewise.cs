@@ -7,7 +7,7 @@ namespace Pipelines.Kernels;
 /// The vector forms of an operator whose rule has no vector version (an error function, a log1p in double): each lane
 /// through the scalar rule. The driver still calls every element through the same rule, so results stay position-independent.
 /// </summary>
-public static class Lanewise
+internal static class Lanewise
 {
     /// <summary>The scalar rule applied to each lane.</summary>
     /// <typeparam name="TOperator">The operator.</typeparam>

@@ -4,7 +4,7 @@ namespace Pipelines.Kernels.Gemm;
 /// The oracle, as BLIS keeps <c>bli_gemm_ref</c>: <c>C = A·B</c> by the definition, accumulated in double, on
 /// plain arrays with element accessors so any transpose is a lambda. Slow and obviously right.
 /// </summary>
-public static class ReferenceGemm
+internal static class ReferenceGemm
 {
     /// <summary>C[i, j] = init(i, j) + Σₚ a(i, p)·b(p, j), summed in double and rounded once per element.</summary>
     /// <param name="m">Rows of C.</param>

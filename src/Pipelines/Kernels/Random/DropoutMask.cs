@@ -9,7 +9,7 @@ namespace Pipelines.Kernels;
 /// is the same 24-bit (float32) or 53-bit (float64) uniform as <see cref="Tensor.Uniform"/>, so element i depends only
 /// on the key and i, and the mask is drawn in parallel chunks without changing a bit.
 /// </summary>
-public static class DropoutMask
+internal static class DropoutMask
 {
     /// <summary>The mask for <paramref name="shape"/> with drop probability <paramref name="p"/> in [0, 1] (all zeros at p = 1, as PyTorch).</summary>
     /// <param name="key">The key of the layer's draw.</param>

@@ -14,7 +14,7 @@ namespace Pipelines.Kernels;
 /// <param name="CoupledDecay">Weight decay added to the gradient before the moments (Adam's L2), or 0.</param>
 /// <param name="DecoupledDecay">Weight decay added to the direction after it (AdamW's), or 0.</param>
 /// <param name="LearningRate">The rate the step is scaled by (negated).</param>
-public readonly record struct AdamCoefficients(
+internal readonly record struct AdamCoefficients(
     double Beta1,
     double Beta2,
     double Epsilon,

@@ -12,7 +12,7 @@ namespace Pipelines.Kernels;
 /// equals its chain bitwise: g ← g + p·λ (coupled); m ← m·β₁ + g·(1 − β₁); v ← v·β₂ + g·g·(1 − β₂);
 /// d ← (m / (1 − β₁ᵗ)) / (√v̂ / √(1 − β₂ᵗ) + ε); d ← d + p·λ (decoupled); u ← d·(−lr); p ← p + u unless u = 0.
 /// </summary>
-public static class AdamKernel
+internal static class AdamKernel
 {
     /// <summary>The new moments and, per <paramref name="output"/>, the direction d, the update u, or the new parameter.</summary>
     /// <param name="g">The gradient.</param>
@@ -231,7 +231,7 @@ public static class AdamKernel
 }
 
 /// <summary>What <see cref="AdamKernel.Step"/> returns beside the moments.</summary>
-public enum AdamOutput
+internal enum AdamOutput
 {
     /// <summary>The direction m̂ / (√v̂ + ε) (plus a decoupled decay), before the learning rate: <c>ScaleByAdam</c>.</summary>
     Direction,

@@ -9,7 +9,7 @@ namespace Pipelines.Kernels;
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 /// <param name="scale">The factor s (−learning rate).</param>
-public readonly struct AddScaledUnlessZero<T>(T scale) : IBinaryOperator<T>
+internal readonly struct AddScaledUnlessZero<T>(T scale) : IBinaryOperator<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>

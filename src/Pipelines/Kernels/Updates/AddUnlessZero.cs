@@ -8,7 +8,7 @@ namespace Pipelines.Kernels;
 /// stay frozen whatever arithmetic surrounds them.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
-public readonly struct AddUnlessZero<T> : IBinaryOperator<T>
+internal readonly struct AddUnlessZero<T> : IBinaryOperator<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>

@@ -10,7 +10,7 @@ namespace Pipelines.Kernels;
 /// <typeparam name="T">float or double.</typeparam>
 /// <param name="a">The first weight.</param>
 /// <param name="b">The second weight.</param>
-public readonly struct WeightedSum<T>(T a, T b) : IBinaryOperator<T>
+internal readonly struct WeightedSum<T>(T a, T b) : IBinaryOperator<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
