@@ -233,9 +233,6 @@ public sealed partial class Tensor
     /// </summary>
     internal void Donate() => _donated = true;
 
-    /// <summary>Whether the owner has given this tensor up.</summary>
-    internal bool IsDonated => _donated;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RequireNotDonated()
     {
