@@ -73,7 +73,6 @@ public static class DigitsCommand
                 Transform = Shift,
                 Validation = DataSource.FromTensors(testX, testY),
                 Metrics = [Metric.Accuracy],
-                LearningRate = Schedules.OneCycle(3e-3, steps),
             });
         return trainer.Train(model, DataSource.FromTensors(trainX, trainY), key, cancellation);
     }

@@ -1,5 +1,4 @@
 using Pipelines.Kernels;
-using Pipelines.Optim;
 using Pipelines.Tensors;
 
 namespace Pipelines.Dataflow;
@@ -63,9 +62,6 @@ public sealed record TrainerOptions
 
     /// <summary>Stop once this much time has passed, or null.</summary>
     public TimeSpan? MaxTime { get; init; }
-
-    /// <summary>The optimizer's learning-rate schedule, for step reports; null reports none.</summary>
-    public Schedule? LearningRate { get; init; }
 
     /// <summary>Throws the first bad option, by name.</summary>
     internal void Validate()

@@ -189,7 +189,7 @@ internal sealed class TrainingGraph<TModel>
         TrainingMeters.Examples.Add(batch.Count);
         TrainingMeters.StepDuration.Record(milliseconds);
         TrainingMeters.Loss.Record(outcome.Loss);
-        Report(new StepReport(_step, batch.Epoch, _clock.Elapsed, outcome.Loss, batch.Count, _examples / _clock.Elapsed.TotalSeconds, _options.LearningRate?.Invoke(_step - 1)));
+        Report(new StepReport(_step, batch.Epoch, _clock.Elapsed, outcome.Loss, batch.Count, _examples / _clock.Elapsed.TotalSeconds, _trainer.Optimizer.LearningRate?.Invoke(_step - 1)));
         if (batch.IsLastOfEpoch)
         {
             var values = _epochMetrics.Select(f => (f.Metric.Name, f.Value)).Prepend((_trainer.LossMetric.Name, _epochLoss.Value));

@@ -15,7 +15,7 @@ public abstract record TrainingReport(long Step, int Epoch, TimeSpan Elapsed);
 /// <param name="Loss">The batch's loss.</param>
 /// <param name="Examples">The batch's size.</param>
 /// <param name="ExamplesPerSecond">Examples per second over the run so far.</param>
-/// <param name="LearningRate">The learning rate of the step, when the options name the schedule; else null.</param>
+/// <param name="LearningRate">The learning rate of the step, from the optimizer's <c>LearningRate</c>; null for an optimizer without one.</param>
 public sealed record StepReport(long Step, int Epoch, TimeSpan Elapsed, double Loss, int Examples, double ExamplesPerSecond, double? LearningRate)
     : TrainingReport(Step, Epoch, Elapsed);
 

@@ -53,6 +53,12 @@ public sealed class GradientTransformation
         (_init, _update, _apply, _applyOver) = (init, update, apply, applyOver);
     }
 
+    /// <summary>
+    /// The learning rate this transformation steps with, as a function of the step (the optimizers that have one, and a
+    /// chain ending in one); null for a transformation without a rate. Step reports read it from here.
+    /// </summary>
+    public Schedule? LearningRate { get; internal init; }
+
     /// <summary>The first state for these parameters.</summary>
     /// <param name="parameters">The parameters the state will update.</param>
     public OptimizerState Init(NamedTensors parameters)

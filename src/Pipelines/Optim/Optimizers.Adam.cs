@@ -131,7 +131,10 @@ public static partial class Optimizers
             parameters => AdamState.Zeros(parameters, settings.Amsgrad),
             (gradients, state, parameters) => Run(gradients, state, parameters, output, reuse: false),
             output == AdamOutput.Direction ? null : (gradients, state, parameters) => Run(gradients, state, parameters, AdamOutput.Parameter, reuse: false),
-            output == AdamOutput.Direction ? null : (gradients, state, parameters) => Run(gradients, state, parameters, AdamOutput.Parameter, reuse: true));
+            output == AdamOutput.Direction ? null : (gradients, state, parameters) => Run(gradients, state, parameters, AdamOutput.Parameter, reuse: true))
+        {
+            LearningRate = output == AdamOutput.Direction ? null : settings.LearningRate,
+        };
     }
 
     /// <summary>

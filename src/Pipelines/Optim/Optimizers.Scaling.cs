@@ -32,7 +32,10 @@ public static partial class Optimizers
                 return (NamedTensors.Zip(parameters, gradients, (_, p, g) => p.DType == DType.Float32
                     ? Elementwise.Map<AddScaledUnlessZero<float>, float>(p, g, new((float)-rate))
                     : Elementwise.Map<AddScaledUnlessZero<double>, double>(p, g, new(-rate))), new StepState(step + 1));
-            });
+            })
+        {
+            LearningRate = learningRate,
+        };
     }
 
     /// <summary>Multiplies by a constant −rate.</summary>

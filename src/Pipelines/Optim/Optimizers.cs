@@ -38,7 +38,10 @@ public static partial class Optimizers
                 return (gradients, new ChainState(next.MoveToImmutable()));
             },
             (gradients, state, parameters) => ApplyChain(steps, gradients, state, parameters, over: false),
-            (gradients, state, parameters) => ApplyChain(steps, gradients, state, parameters, over: true));
+            (gradients, state, parameters) => ApplyChain(steps, gradients, state, parameters, over: true))
+        {
+            LearningRate = steps.LastOrDefault(t => t.LearningRate is not null)?.LearningRate,
+        };
     }
 
     /// <summary>

@@ -18,6 +18,30 @@ public sealed class TrainerTests
 
     private static TrainerOptions Options => new() { BatchSize = 16, Epochs = 3 };
 
+    /// <summary>Step reports give the rate the optimizer stepped with, read from the optimizer itself: through a chain, from a schedule, or none.</summary>
+    [Fact]
+    public async Task Step_reports_carry_the_optimizers_own_learning_rate()
+    {
+        var schedule = Schedules.OneCycle(1e-2, 20);
+        foreach (var (optimizer, expected) in new (GradientTransformation, Func<long, double?>)[]
+        {
+            (Optimizers.Chain(Optimizers.ClipByGlobalNorm(1), Optimizers.AdamW(schedule)), step => schedule(step)),
+            (Optimizers.Sgd(0.1, momentum: 0.9), _ => 0.1),
+            (Optimizers.Chain(Optimizers.ScaleByAdam(), Optimizers.ScaleByLearningRate(0.05)), _ => 0.05),
+            (Optimizers.ScaleByAdam(), _ => null),
+        })
+        {
+            var trainer = new Trainer<Chain>(optimizer, (y, t) => Loss.CrossEntropy(y, t), Options with { Epochs = 1 });
+            var run = trainer.Train(TrainingData.Model(), TrainingData.Source(100), RunKey);
+            var rates = new List<(long Step, double? Rate)>();
+            await foreach (var report in run.Reports.OfType<StepReport>())
+                rates.Add((report.Step, report.LearningRate));
+            await run.Completion;
+            Assert.Equal(7, rates.Count);
+            Assert.All(rates, r => Assert.Equal(expected(r.Step - 1), r.Rate));
+        }
+    }
+
     /// <summary>
     /// The graph's result equals the README's loop over the same batches (ValueAndGrad, optimizer.Step) bitwise, though
     /// the graph writes Adam's steps over the old parameters and its weight gradients into last step's gradient arrays:
