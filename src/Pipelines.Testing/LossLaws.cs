@@ -29,14 +29,16 @@ public static class LossLaws
     }
 
     /// <summary>
-    /// The reductions agree: the summed loss is a fixed multiple c of the mean one (the count the mean divides by), and
-    /// so is its gradient, within float64 rounding.
+    /// The reductions agree: the mean loss is the summed one divided by the count PyTorch's mean divides by (every element
+    /// of the input for the element-wise losses; pass <paramref name="divisor"/> for others, such as cross-entropy's
+    /// rows), and so is its gradient, within float64 rounding.
     /// </summary>
     /// <param name="loss">The loss with a reduction.</param>
     /// <param name="example">One example's shape.</param>
     /// <param name="targetFor">Makes a valid target for an input from a key.</param>
     /// <param name="maxLeadingRank">The most leading extents of an input (1 for losses that take [N, C] only).</param>
-    public static Property ReductionConsistent(Func<Tensor, Tensor, Reduction, LossValue> loss, Shape example, Func<Tensor, Key, Tensor> targetFor, int maxLeadingRank = 2)
+    /// <param name="divisor">What the mean divides by for an input and its target; null for the input's element count.</param>
+    public static Property ReductionConsistent(Func<Tensor, Tensor, Reduction, LossValue> loss, Shape example, Func<Tensor, Key, Tensor> targetFor, int maxLeadingRank = 2, Func<Tensor, Tensor, double>? divisor = null)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(targetFor);
@@ -45,9 +47,11 @@ public static class LossLaws
             var x = input.Tensor;
             var target = targetFor(x, new Key(input.Seed).Fold(1));
             var (mean, sum) = (loss(x, target, Reduction.Mean), loss(x, target, Reduction.Sum));
-            if (mean.Value == 0 || !double.IsFinite(mean.Value))
+            var count = divisor?.Invoke(x, target) ?? x.Count;
+            if (!double.IsFinite(sum.Value) || count == 0)
                 return true.Label(nameof(ReductionConsistent));
-            var count = sum.Value / mean.Value;
+            if (Math.Abs((mean.Value * count) - sum.Value) > 1e-9 * Math.Max(1, Math.Abs(sum.Value)))
+                return false.Label($"{nameof(ReductionConsistent)}: the mean loss {mean.Value:R} × {count:R} is not the summed one {sum.Value:R}, {input}; does the mean divide by the count PyTorch's does?");
             var worst = LayerLaws.Worst([("gradient", sum.Gradient, mean.Gradient * count)]);
             return (worst.Error <= 1e-9).Label($"{nameof(ReductionConsistent)}: the summed gradient against {count:R} × the mean one, {input}: {worst}");
         });

@@ -52,6 +52,20 @@ public sealed class KitCatchesBugsTests
         Assert.Contains("eight different keys gave the same draws", message, StringComparison.Ordinal);
     }
 
+    /// <summary>A mean that divides by the rows instead of every element, consistently in value and gradient, still fails.</summary>
+    [Fact]
+    public void A_mean_that_divides_by_the_wrong_count_fails_the_reduction_law()
+    {
+        static LossValue RowMean(Tensor x, Tensor t, Reduction r)
+        {
+            var sum = Loss.MeanSquaredError(x, t, Reduction.Sum);
+            return r == Reduction.Mean ? new LossValue(sum.Value / x.Shape[0], sum.Gradient / x.Shape[0]) : sum;
+        }
+
+        var message = Failure(LossLaws.ReductionConsistent(RowMean, new Shape(3), (x, key) => Tensor.Normal(key, x.Shape, dtype: x.DType)));
+        Assert.Contains("does the mean divide by the count PyTorch's does?", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_buffer_missing_from_the_state_dict_fails_the_round_trip_law()
     {
