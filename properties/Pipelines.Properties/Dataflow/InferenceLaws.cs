@@ -29,9 +29,9 @@ public static class ServingArbitraries
 }
 
 /// <summary>
-/// The serving laws: the pipeline is the sequential map (each input alone, as a batch of one), bitwise and in each
-/// caller's order, for any batch limit, delay, parallelism and arrival pattern; and every input ends in exactly one
-/// outcome, canceled ones included, without hanging.
+/// The serving laws: the pipeline is the sequential map (each input alone, as a batch of one), bitwise, for any batch
+/// limit, delay, parallelism and arrival pattern: each request's task holds its own input's answer, so there is no
+/// order of answers to promise; and every input ends in exactly one outcome, canceled ones included, without hanging.
 /// </summary>
 [Properties(Arbitrary = [typeof(ServingArbitraries)], MaxTest = 25)]
 public sealed class InferenceLaws
