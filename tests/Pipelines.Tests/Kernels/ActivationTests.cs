@@ -20,16 +20,54 @@ public sealed class ActivationTests
         }
     }
 
-    /// <summary>A tensor of 19 elements runs 16 (float32, 512-bit) as a full vector and 3 as the padded tail: every element matches the element computed alone.</summary>
-    [Fact]
-    public void Tail_elements_go_through_the_same_rule_as_the_body()
+    /// <summary>
+    /// Every length from empty to past two 512-bit vectors, in both dtypes: inputs shorter than one vector run the tail
+    /// alone, longer ones body and tail, and every element (forward and backward) is bitwise the element computed alone.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Every_element_goes_through_the_same_rule_whatever_the_length(int length, DType dtype)
     {
-        var x = Tensor.Normal(new Key(1), new Shape(19), 0, 4);
-        foreach (var f in new Func<Tensor, Tensor>[] { Activations.Sigmoid, Activations.Silu, Activations.Tanh, x => Activations.Gelu(x), x => Activations.LeakyRelu(x, 0.1) })
+        var x = Tensor.Normal(new Key((ulong)length), new Shape(length), 0, 4, dtype);
+        var dy = Tensor.Normal(new Key((ulong)length + 1000), new Shape(length), dtype: dtype);
+        var rules = new (string Name, Func<Tensor, Tensor, Tensor> Rule)[]
         {
-            var whole = f(x).ToFloat32Array();
-            for (var i = 0; i < 19; i++)
-                Assert.Equal(BitConverter.SingleToInt32Bits(whole[i]), BitConverter.SingleToInt32Bits(f(x[i..(i + 1)]).ToFloat32Array()[0]));
+            ("relu", (v, _) => Activations.Relu(v)), ("relu'", Activations.ReluBackward),
+            ("leaky", (v, _) => Activations.LeakyRelu(v, 0.1)), ("leaky'", (v, g) => Activations.LeakyReluBackward(v, g, 0.1)),
+            ("elu", (v, _) => Activations.Elu(v)), ("elu'", (v, g) => Activations.EluBackward(v, g)),
+            ("gelu", (v, _) => Activations.Gelu(v)), ("gelu'", (v, g) => Activations.GeluBackward(v, g)),
+            ("gelu tanh", (v, _) => Activations.Gelu(v, GeluApproximation.Tanh)), ("gelu tanh'", (v, g) => Activations.GeluBackward(v, g, GeluApproximation.Tanh)),
+            ("sigmoid", (v, _) => Activations.Sigmoid(v)), ("sigmoid'", Activations.SigmoidBackward),
+            ("silu", (v, _) => Activations.Silu(v)), ("silu'", Activations.SiluBackward),
+            ("softplus", (v, _) => Activations.Softplus(v)), ("softplus'", (v, g) => Activations.SoftplusBackward(v, g)),
+            ("tanh", (v, _) => Activations.Tanh(v)), ("tanh'", Activations.TanhBackward),
+        };
+        // The exact rules against their scalar definitions too, so an input too short for any full vector is checked
+        // against something other than the kernel itself.
+        var (xs, gs) = (x.ToFloat64Array(), dy.ToFloat64Array());
+        Assert.Equal(xs.Select(v => v > 0 ? v : 0), Activations.Relu(x).ToFloat64Array());
+        Assert.Equal(xs.Zip(gs, (v, g) => v > 0 ? g : 0), Activations.ReluBackward(x, dy).ToFloat64Array());
+        Assert.Equal(xs.Zip(gs, (v, g) => v > 0 ? g : dtype == DType.Float32 ? (float)g * 0.1f : g * 0.1), Activations.LeakyReluBackward(x, dy, 0.1).ToFloat64Array());
+        foreach (var (name, rule) in rules)
+        {
+            var whole = rule(x, dy).ToFloat64Array();
+            Assert.Equal(length, whole.Length);
+            for (var i = 0; i < length; i++)
+            {
+                var alone = rule(x[i..(i + 1)], dy[i..(i + 1)]).ToFloat64Array()[0];
+                Assert.True(BitConverter.DoubleToInt64Bits(whole[i]) == BitConverter.DoubleToInt64Bits(alone), $"{name}, {dtype.Name()}, length {length}, element {i}: {whole[i]:R} against {alone:R} alone");
+            }
         }
+    }
+
+    public static TheoryData<int, DType> Lengths()
+    {
+        var data = new TheoryData<int, DType>();
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            foreach (var length in Enumerable.Range(0, 36))
+                data.Add(length, dtype);
+        }
+        return data;
     }
 }
