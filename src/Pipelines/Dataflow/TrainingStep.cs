@@ -69,7 +69,8 @@ internal sealed class TrainingStep<TModel>
         // The kernels' team runs the workers: its threads wait spinning between steps, where the thread pool's sleep.
         KernelThreads.Run(workers, _ =>
         {
-            using var budget = ThreadBudget.Limit(threads);
+            // One worker keeps every thread: no scope to set (setting one copies the execution context).
+            using var budget = workers > 1 ? ThreadBudget.Limit(threads) : null;
             for (var i = Interlocked.Increment(ref next); i < parts.Count; i = Interlocked.Increment(ref next))
             {
                 try

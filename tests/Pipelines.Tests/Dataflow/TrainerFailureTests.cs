@@ -16,6 +16,15 @@ public sealed class TrainerFailureTests
     private static Trainer<Chain> Trainer(TrainerOptions options) =>
         new(Optimizers.Sgd(0.1), (y, t) => Loss.CrossEntropy(y, t), options);
 
+    /// <summary>The steps a run reports, read beside it from the start (a run's reports are read while it trains).</summary>
+    private static Task<List<long>> StepsOf(TrainingRun<Chain> run) => Task.Run(async () =>
+    {
+        var steps = new List<long>();
+        await foreach (var report in run.Reports.OfType<StepReport>())
+            steps.Add(report.Step);
+        return steps;
+    });
+
     private static readonly TrainerOptions Options = new() { BatchSize = 10, Epochs = 2, Loaders = 2, Workers = 2, MicroBatches = 2 };
 
     [Fact]
@@ -24,17 +33,9 @@ public sealed class TrainerFailureTests
         var (x, t) = TrainingData.Make(100);
         var source = DataSource.FromExamples(() => Enumerable.Range(0, 100).Select(i => i == 57 ? throw new InvalidDataException("example 57 is corrupt") : new Example(x[i], t[i])));
         var run = Trainer(Options with { Shuffle = false }).Train(TrainingData.Model(), source, RunKey);
-        var steps = new List<long>();
-        var reading = Task.Run(async () =>
-        {
-            await foreach (var report in run.Reports)
-            {
-                if (report is StepReport step)
-                    steps.Add(step.Step);
-            }
-        });
+        var reading = StepsOf(run);
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => run.Completion);
-        await reading;
+        var steps = await reading;
         Assert.Equal("example 57 is corrupt", error.Message);
         Assert.True(steps.Count <= 5, $"{steps.Count} steps were taken; examples from 50 on never arrived");
     }
@@ -69,17 +70,9 @@ public sealed class TrainerFailureTests
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var run = Trainer(options).Train(TrainingData.Model(), DataSource.FromTensors(x, t), RunKey);
-            var steps = new List<long>();
-            var reading = Task.Run(async () =>
-            {
-                await foreach (var report in run.Reports)
-                {
-                    if (report is StepReport step)
-                        steps.Add(step.Step);
-                }
-            });
+            var reading = StepsOf(run);
             var error = await Assert.ThrowsAsync<InvalidOperationException>(() => run.Completion);
-            await reading;
+            var steps = await reading;
             Assert.Equal("cannot augment example 3", error.Message);
             Assert.Equal([1L, 2L, 3L], steps);
         }
