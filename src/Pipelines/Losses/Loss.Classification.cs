@@ -33,7 +33,7 @@ public static partial class Loss
         var weightTotal = w.Sum();
         var logProbabilities = Activations.LogSoftmax(input.To(DType.Float64), input.Rank == 1 ? 0 : 1).ToFloat64Array();
         var probabilities = new double[logProbabilities.Length];
-        System.Numerics.Tensors.TensorPrimitives.Exp(logProbabilities, probabilities);
+        Elementwise.Apply(default(ExpOperator<double>), logProbabilities, probabilities);
         var gradient = new double[logProbabilities.Length];
         var (total, denominator) = (0.0, 0.0);
         var (keep, spread) = (1 - labelSmoothing, labelSmoothing / layout.Classes);

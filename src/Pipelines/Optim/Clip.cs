@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Pipelines.Kernels;
 using Pipelines.Layers;
 using Pipelines.Tensors;
@@ -54,12 +53,12 @@ public static class Clip
     private readonly struct ClampOperator<T>(T limit) : IUnaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x) => x > limit ? limit : x < -limit ? -limit : x;
-
-        public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128.Create(limit)), Vector128.Create(limit), Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(-limit)), Vector128.Create(-limit), x));
-
-        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(limit)), Vector256.Create(limit), Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-limit)), Vector256.Create(-limit), x));
-
-        public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(limit)), Vector512.Create(limit), Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-limit)), Vector512.Create(-limit), x));
+        public TVector Invoke<TOps, TVector>(TVector x)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct
+        {
+            var (upper, lower) = (TOps.Broadcast(limit), TOps.Broadcast(-limit));
+            return TOps.SelectWhereGreater(x, upper, upper, TOps.SelectWhereLess(x, lower, lower, x));
+        }
     }
 }

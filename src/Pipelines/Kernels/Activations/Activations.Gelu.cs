@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;
@@ -13,42 +12,30 @@ public static partial class Activations
     /// <param name="x">The input.</param>
     /// <param name="approximation">The exact form (with erf) or the tanh approximation.</param>
     public static Tensor Gelu(Tensor x, GeluApproximation approximation = GeluApproximation.None) =>
-        Map("GELU", x, new GeluOperator<float>(approximation), new GeluOperator<double>(approximation));
+        MapLanes("GELU", x, new GeluRule<float>(approximation), new GeluRule<double>(approximation));
 
     /// <summary>dx = dy·GELU′(x), from the input x.</summary>
     /// <param name="x">The forward input.</param>
     /// <param name="dy">The gradient of the output.</param>
     /// <param name="approximation">The form the forward used.</param>
     public static Tensor GeluBackward(Tensor x, Tensor dy, GeluApproximation approximation = GeluApproximation.None) =>
-        Map("GELU", x, dy, new GeluGradient<float>(approximation), new GeluGradient<double>(approximation));
+        MapLanes("GELU", x, dy, new GeluGradientRule<float>(approximation), new GeluGradientRule<double>(approximation));
 
     /// <summary>The error function has no vector form in .NET, so each lane runs the double rule.</summary>
-    private readonly struct GeluOperator<T>(GeluApproximation approximation) : IUnaryOperator<T>
+    private readonly struct GeluRule<T>(GeluApproximation approximation) : IUnaryLaneRule<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         public T Invoke(T x) => T.CreateTruncating(Rule(double.CreateTruncating(x)));
-
-        public Vector128<T> Invoke(Vector128<T> x) => Lanewise.Apply(this, x);
-
-        public Vector256<T> Invoke(Vector256<T> x) => Lanewise.Apply(this, x);
-
-        public Vector512<T> Invoke(Vector512<T> x) => Lanewise.Apply(this, x);
 
         private double Rule(double x) => approximation == GeluApproximation.None
             ? 0.5 * x * (1 + SpecialFunctions.Erf(x / Math.Sqrt(2)))
             : 0.5 * x * (1 + Math.Tanh(SqrtTwoOverPi * (x + (GeluCubic * x * x * x))));
     }
 
-    private readonly struct GeluGradient<T>(GeluApproximation approximation) : IBinaryOperator<T>
+    private readonly struct GeluGradientRule<T>(GeluApproximation approximation) : IBinaryLaneRule<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         public T Invoke(T x, T dy) => T.CreateTruncating(Rule(double.CreateTruncating(x), double.CreateTruncating(dy)));
-
-        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> dy) => Lanewise.Apply(this, x, dy);
-
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> dy) => Lanewise.Apply(this, x, dy);
-
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> dy) => Lanewise.Apply(this, x, dy);
 
         private double Rule(double x, double dy)
         {

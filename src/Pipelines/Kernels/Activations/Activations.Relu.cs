@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;
@@ -33,48 +32,36 @@ public static partial class Activations
     private readonly struct ReluOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x) => x < T.Zero ? T.Zero : x;
-
-        public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<T>.Zero), Vector128<T>.Zero, x);
-
-        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), Vector256<T>.Zero, x);
-
-        public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), Vector512<T>.Zero, x);
+        public TVector Invoke<TOps, TVector>(TVector x)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct =>
+            TOps.SelectWhereLess(x, TOps.Broadcast(T.Zero), TOps.Broadcast(T.Zero), x);
     }
 
     private readonly struct ReluGradient<T> : IBinaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x, T dy) => x > T.Zero ? dy : T.Zero;
-
-        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> dy) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), dy, Vector128<T>.Zero);
-
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> dy) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), dy, Vector256<T>.Zero);
-
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> dy) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), dy, Vector512<T>.Zero);
+        public TVector Invoke<TOps, TVector>(TVector x, TVector dy)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct =>
+            TOps.SelectWhereGreater(x, TOps.Broadcast(T.Zero), dy, TOps.Broadcast(T.Zero));
     }
 
     private readonly struct LeakyReluOperator<T>(T slope) : IUnaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x) => x > T.Zero ? x : x * slope;
-
-        public Vector128<T> Invoke(Vector128<T> x) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), x, x * slope);
-
-        public Vector256<T> Invoke(Vector256<T> x) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), x, x * slope);
-
-        public Vector512<T> Invoke(Vector512<T> x) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), x, x * slope);
+        public TVector Invoke<TOps, TVector>(TVector x)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct =>
+            TOps.SelectWhereGreater(x, TOps.Broadcast(T.Zero), x, TOps.Multiply(x, TOps.Broadcast(slope)));
     }
 
     private readonly struct LeakyReluGradient<T>(T slope) : IBinaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x, T dy) => x > T.Zero ? dy : dy * slope;
-
-        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> dy) => Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero), dy, dy * slope);
-
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> dy) => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), dy, dy * slope);
-
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> dy) => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), dy, dy * slope);
+        public TVector Invoke<TOps, TVector>(TVector x, TVector dy)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct =>
+            TOps.SelectWhereGreater(x, TOps.Broadcast(T.Zero), dy, TOps.Multiply(dy, TOps.Broadcast(slope)));
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;
@@ -18,24 +17,18 @@ public static partial class Activations
     private readonly struct SigmoidOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x) => T.One / (T.One + VectorMath.Exp(-x));
-
-        public Vector128<T> Invoke(Vector128<T> x) => Vector128<T>.One / (Vector128<T>.One + VectorMath.Exp(-x));
-
-        public Vector256<T> Invoke(Vector256<T> x) => Vector256<T>.One / (Vector256<T>.One + VectorMath.Exp(-x));
-
-        public Vector512<T> Invoke(Vector512<T> x) => Vector512<T>.One / (Vector512<T>.One + VectorMath.Exp(-x));
+        public TVector Invoke<TOps, TVector>(TVector x)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct =>
+            TOps.Divide(TOps.Broadcast(T.One), TOps.Add(TOps.Broadcast(T.One), Exponential.Exp<TOps, TVector, T>(TOps.Negate(x))));
     }
 
     private readonly struct SigmoidGradient<T> : IBinaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T y, T dy) => dy * y * (T.One - y);
-
-        public Vector128<T> Invoke(Vector128<T> y, Vector128<T> dy) => dy * y * (Vector128<T>.One - y);
-
-        public Vector256<T> Invoke(Vector256<T> y, Vector256<T> dy) => dy * y * (Vector256<T>.One - y);
-
-        public Vector512<T> Invoke(Vector512<T> y, Vector512<T> dy) => dy * y * (Vector512<T>.One - y);
+        public TVector Invoke<TOps, TVector>(TVector y, TVector dy)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct =>
+            TOps.Multiply(TOps.Multiply(dy, y), TOps.Subtract(TOps.Broadcast(T.One), y));
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Pipelines.Tensors;
 
 namespace Pipelines.Kernels;
@@ -18,40 +17,22 @@ public static partial class Activations
     private readonly struct SiluOperator<T> : IUnaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x) => x / (T.One + VectorMath.Exp(-x));
-
-        public Vector128<T> Invoke(Vector128<T> x) => x / (Vector128<T>.One + VectorMath.Exp(-x));
-
-        public Vector256<T> Invoke(Vector256<T> x) => x / (Vector256<T>.One + VectorMath.Exp(-x));
-
-        public Vector512<T> Invoke(Vector512<T> x) => x / (Vector512<T>.One + VectorMath.Exp(-x));
+        public TVector Invoke<TOps, TVector>(TVector x)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct =>
+            TOps.Divide(x, TOps.Add(TOps.Broadcast(T.One), Exponential.Exp<TOps, TVector, T>(TOps.Negate(x))));
     }
 
     private readonly struct SiluGradient<T> : IBinaryOperator<T>
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        public T Invoke(T x, T dy)
+        public TVector Invoke<TOps, TVector>(TVector x, TVector dy)
+            where TOps : struct, IVectorOps<TVector, T>
+            where TVector : struct
         {
-            var s = T.One / (T.One + VectorMath.Exp(-x));
-            return dy * s * (T.One + (x * (T.One - s)));
-        }
-
-        public Vector128<T> Invoke(Vector128<T> x, Vector128<T> dy)
-        {
-            var s = Vector128<T>.One / (Vector128<T>.One + VectorMath.Exp(-x));
-            return dy * s * (Vector128<T>.One + (x * (Vector128<T>.One - s)));
-        }
-
-        public Vector256<T> Invoke(Vector256<T> x, Vector256<T> dy)
-        {
-            var s = Vector256<T>.One / (Vector256<T>.One + VectorMath.Exp(-x));
-            return dy * s * (Vector256<T>.One + (x * (Vector256<T>.One - s)));
-        }
-
-        public Vector512<T> Invoke(Vector512<T> x, Vector512<T> dy)
-        {
-            var s = Vector512<T>.One / (Vector512<T>.One + VectorMath.Exp(-x));
-            return dy * s * (Vector512<T>.One + (x * (Vector512<T>.One - s)));
+            var one = TOps.Broadcast(T.One);
+            var s = TOps.Divide(one, TOps.Add(one, Exponential.Exp<TOps, TVector, T>(TOps.Negate(x))));
+            return TOps.Multiply(TOps.Multiply(dy, s), TOps.Add(one, TOps.Multiply(x, TOps.Subtract(one, s))));
         }
     }
 }

@@ -81,13 +81,13 @@ public static partial class Activations
             for (var start = 0; start < row.Length; start += exponentials.Length)
             {
                 var chunk = result.Slice(start, Math.Min(exponentials.Length, row.Length - start));
-                Primitives.Exp(chunk, exponentials[..chunk.Length]);
+                Elementwise.Apply(default(ExpOperator<double>), chunk, exponentials[..chunk.Length]);
                 sum += Primitives.Sum<double>(exponentials[..chunk.Length]);
             }
             Primitives.Subtract(result, Math.Log(sum), result);
             return;
         }
-        Primitives.Exp(result, result);
+        Elementwise.Apply(default(ExpOperator<double>), result, result);
         Primitives.Divide(result, Primitives.Sum<double>(result), result);
     }
 

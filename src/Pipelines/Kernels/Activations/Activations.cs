@@ -1,5 +1,4 @@
 using Pipelines.Tensors;
-using Primitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Pipelines.Kernels;
 
@@ -39,38 +38,17 @@ public static partial class Activations
         };
     }
 
-    /// <summary>
-    /// A TensorPrimitives function over the whole tensor, on a copy padded to a full 512-bit vector when it is shorter, so
-    /// that TensorPrimitives never takes its scalar path and every element goes through its vector rule.
-    /// </summary>
-    private static Tensor Primitive(string function, Tensor x, PrimitiveSpan<float> single, PrimitiveSpan<double> wide)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        return x.DType switch
-        {
-            DType.Float32 => PrimitiveOf(x, single),
-            DType.Float64 => PrimitiveOf(x, wide),
-            _ => throw NotFloat(function, x),
-        };
-    }
+    /// <summary>Runs the float32 or float64 form of a scalar rule, lane by lane, by the tensor's dtype.</summary>
+    private static Tensor MapLanes<TSingle, TDouble>(string function, Tensor x, TSingle single, TDouble wide)
+        where TSingle : struct, IUnaryLaneRule<float>
+        where TDouble : struct, IUnaryLaneRule<double> =>
+        Map(function, x, new Lanewise<TSingle, float>(single), new Lanewise<TDouble, double>(wide));
 
-    private static Tensor PrimitiveOf<T>(Tensor x, PrimitiveSpan<T> function)
-        where T : unmanaged
-    {
-        const int Padded = 16;
-        var result = GC.AllocateUninitializedArray<T>(x.Count);
-        if (x.Count >= Padded)
-        {
-            function(x.AsSpan<T>(), result);
-            return Tensor.Own(result, x.Shape);
-        }
-        Span<T> buffer = stackalloc T[Padded];
-        buffer.Clear();
-        x.AsSpan<T>().CopyTo(buffer);
-        function(buffer, buffer);
-        buffer[..x.Count].CopyTo(result);
-        return Tensor.Own(result, x.Shape);
-    }
+    /// <summary>Runs the float32 or float64 form of a scalar backward rule g(saved, dy), lane by lane, by the tensors' dtype.</summary>
+    private static Tensor MapLanes<TSingle, TDouble>(string function, Tensor saved, Tensor dy, TSingle single, TDouble wide)
+        where TSingle : struct, IBinaryLaneRule<float>
+        where TDouble : struct, IBinaryLaneRule<double> =>
+        Map(function, saved, dy, new LanewisePair<TSingle, float>(single), new LanewisePair<TDouble, double>(wide));
 
     private static void RequireSameShape(string function, Tensor saved, Tensor dy)
     {
@@ -82,13 +60,4 @@ public static partial class Activations
 
     private static InvalidOperationException NotFloat(string function, Tensor x) =>
         new($"{function} needs a float32 or float64 tensor but got {x.DType.Name()} {x.Shape}.");
-
-    private delegate void PrimitiveSpan<T>(ReadOnlySpan<T> x, Span<T> destination);
-
-    /// <summary>TensorPrimitives' generic functions bound to one element type, as <see cref="PrimitiveSpan{T}"/> values.</summary>
-    private static class Bound
-    {
-        public static readonly PrimitiveSpan<float> TanhSingle = Primitives.Tanh;
-        public static readonly PrimitiveSpan<double> TanhDouble = Primitives.Tanh;
-    }
 }

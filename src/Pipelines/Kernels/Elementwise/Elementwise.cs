@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Pipelines.Kernels.Threading;
@@ -69,46 +68,14 @@ internal static unsafe class Elementwise
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         RequireLength(x.Length, destination.Length);
-        ref var xs = ref MemoryMarshal.GetReference(x);
-        ref var ds = ref MemoryMarshal.GetReference(destination);
-        var n = x.Length;
-        switch (Width<T>())
-        {
-            case 64:
-                {
-                    var w = Vector512<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector512.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail512(x[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            case 32:
-                {
-                    var w = Vector256<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail256(x[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            case 16:
-                {
-                    var w = Vector128<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector128.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail128(x[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            default:
-                for (var i = 0; i < n; i++)
-                    destination[i] = op.Invoke(x[i]);
-                break;
-        }
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+            Run<TOperator, Vector512Ops<T>, Vector512<T>, T>(op, x, destination);
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            Run<TOperator, Vector256Ops<T>, Vector256<T>, T>(op, x, destination);
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            Run<TOperator, Vector128Ops<T>, Vector128<T>, T>(op, x, destination);
+        else
+            Run<TOperator, ScalarOps<T>, T, T>(op, x, destination);
     }
 
     /// <summary>g(x, y) into <paramref name="destination"/>; all three must have one length.</summary>
@@ -124,105 +91,64 @@ internal static unsafe class Elementwise
     {
         RequireLength(x.Length, y.Length);
         RequireLength(x.Length, destination.Length);
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+            Run<TOperator, Vector512Ops<T>, Vector512<T>, T>(op, x, y, destination);
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            Run<TOperator, Vector256Ops<T>, Vector256<T>, T>(op, x, y, destination);
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            Run<TOperator, Vector128Ops<T>, Vector128<T>, T>(op, x, y, destination);
+        else
+            Run<TOperator, ScalarOps<T>, T, T>(op, x, y, destination);
+    }
+
+    /// <summary>Whole vectors, then the last partial one computed as a whole vector on a zero-padded copy.</summary>
+    private static void Run<TOperator, TOps, TVector, T>(TOperator op, ReadOnlySpan<T> x, Span<T> destination)
+        where TOperator : struct, IUnaryOperator<T>
+        where TOps : struct, IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ds = ref MemoryMarshal.GetReference(destination);
+        var (n, w) = (x.Length, TOps.Count);
+        var i = 0;
+        for (; i <= n - w; i += w)
+            TOps.Store(op.Invoke<TOps, TVector>(TOps.Load(ref xs, i)), ref ds, i);
+        if (i == n)
+            return;
+        Span<T> padded = stackalloc T[w];
+        padded.Clear();
+        x[i..].CopyTo(padded);
+        ref var ps = ref MemoryMarshal.GetReference(padded);
+        TOps.Store(op.Invoke<TOps, TVector>(TOps.Load(ref ps, 0)), ref ps, 0);
+        padded[..(n - i)].CopyTo(destination[i..]);
+    }
+
+    /// <summary>Whole vectors, then the last partial pair computed as whole vectors on zero-padded copies.</summary>
+    private static void Run<TOperator, TOps, TVector, T>(TOperator op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
+        where TOperator : struct, IBinaryOperator<T>
+        where TOps : struct, IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         ref var xs = ref MemoryMarshal.GetReference(x);
         ref var ys = ref MemoryMarshal.GetReference(y);
         ref var ds = ref MemoryMarshal.GetReference(destination);
-        var n = x.Length;
-        switch (Width<T>())
-        {
-            case 64:
-                {
-                    var w = Vector512<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector512.LoadUnsafe(ref xs, (nuint)i), Vector512.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail512(x[i..]), Tail512(y[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            case 32:
-                {
-                    var w = Vector256<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector256.LoadUnsafe(ref xs, (nuint)i), Vector256.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail256(x[i..]), Tail256(y[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            case 16:
-                {
-                    var w = Vector128<T>.Count;
-                    var i = 0;
-                    for (; i <= n - w; i += w)
-                        op.Invoke(Vector128.LoadUnsafe(ref xs, (nuint)i), Vector128.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref ds, (nuint)i);
-                    if (i < n)
-                        op.Invoke(Tail128(x[i..]), Tail128(y[i..])).StoreTail(destination[i..]);
-                    break;
-                }
-            default:
-                for (var i = 0; i < n; i++)
-                    destination[i] = op.Invoke(x[i], y[i]);
-                break;
-        }
-    }
-
-    /// <summary>The vector width in bytes the driver runs at for <typeparamref name="T"/>: 64, 32, 16, or 0 for scalar.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Width<T>() =>
-        Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported ? 64
-        : Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported ? 32
-        : Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported ? 16
-        : 0;
-
-    /// <summary>The last partial vector, padded with zeros.</summary>
-    private static Vector512<T> Tail512<T>(ReadOnlySpan<T> rest)
-        where T : unmanaged
-    {
-        Span<T> padded = stackalloc T[Vector512<T>.Count];
-        rest.CopyTo(padded);
-        return Vector512.Create<T>(padded);
-    }
-
-    private static Vector256<T> Tail256<T>(ReadOnlySpan<T> rest)
-        where T : unmanaged
-    {
-        Span<T> padded = stackalloc T[Vector256<T>.Count];
-        rest.CopyTo(padded);
-        return Vector256.Create<T>(padded);
-    }
-
-    private static Vector128<T> Tail128<T>(ReadOnlySpan<T> rest)
-        where T : unmanaged
-    {
-        Span<T> padded = stackalloc T[Vector128<T>.Count];
-        rest.CopyTo(padded);
-        return Vector128.Create<T>(padded);
-    }
-
-    /// <summary>Writes the first <paramref name="destination"/>.Length lanes of a tail vector.</summary>
-    private static void StoreTail<T>(this Vector512<T> lanes, Span<T> destination)
-        where T : unmanaged
-    {
-        Span<T> all = stackalloc T[Vector512<T>.Count];
-        lanes.CopyTo(all);
-        all[..destination.Length].CopyTo(destination);
-    }
-
-    private static void StoreTail<T>(this Vector256<T> lanes, Span<T> destination)
-        where T : unmanaged
-    {
-        Span<T> all = stackalloc T[Vector256<T>.Count];
-        lanes.CopyTo(all);
-        all[..destination.Length].CopyTo(destination);
-    }
-
-    private static void StoreTail<T>(this Vector128<T> lanes, Span<T> destination)
-        where T : unmanaged
-    {
-        Span<T> all = stackalloc T[Vector128<T>.Count];
-        lanes.CopyTo(all);
-        all[..destination.Length].CopyTo(destination);
+        var (n, w) = (x.Length, TOps.Count);
+        var i = 0;
+        for (; i <= n - w; i += w)
+            TOps.Store(op.Invoke<TOps, TVector>(TOps.Load(ref xs, i), TOps.Load(ref ys, i)), ref ds, i);
+        if (i == n)
+            return;
+        Span<T> padded = stackalloc T[2 * w];
+        padded.Clear();
+        var px = padded[..w];
+        var py = padded[w..];
+        x[i..].CopyTo(px);
+        y[i..].CopyTo(py);
+        ref var pxs = ref MemoryMarshal.GetReference(px);
+        TOps.Store(op.Invoke<TOps, TVector>(TOps.Load(ref pxs, 0), TOps.Load(ref MemoryMarshal.GetReference(py), 0)), ref pxs, 0);
+        px[..(n - i)].CopyTo(destination[i..]);
     }
 
     private static void RequireSameShape(Tensor x, Tensor y)

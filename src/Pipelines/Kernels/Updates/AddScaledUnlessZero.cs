@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace Pipelines.Kernels;
 
@@ -13,30 +12,11 @@ internal readonly struct AddScaledUnlessZero<T>(T scale) : IBinaryOperator<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
-    public T Invoke(T p, T g)
+    public TVector Invoke<TOps, TVector>(TVector p, TVector g)
+        where TOps : struct, IVectorOps<TVector, T>
+        where TVector : struct
     {
-        var u = g * scale;
-        return u == T.Zero ? p : p + u;
-    }
-
-    /// <inheritdoc/>
-    public Vector128<T> Invoke(Vector128<T> p, Vector128<T> g)
-    {
-        var u = g * scale;
-        return Vector128.ConditionalSelect(Vector128.Equals(u, Vector128<T>.Zero), p, p + u);
-    }
-
-    /// <inheritdoc/>
-    public Vector256<T> Invoke(Vector256<T> p, Vector256<T> g)
-    {
-        var u = g * scale;
-        return Vector256.ConditionalSelect(Vector256.Equals(u, Vector256<T>.Zero), p, p + u);
-    }
-
-    /// <inheritdoc/>
-    public Vector512<T> Invoke(Vector512<T> p, Vector512<T> g)
-    {
-        var u = g * scale;
-        return Vector512.ConditionalSelect(Vector512.Equals(u, Vector512<T>.Zero), p, p + u);
+        var u = TOps.Multiply(g, TOps.Broadcast(scale));
+        return TOps.SelectWhereZero(u, p, TOps.Add(p, u));
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace Pipelines.Kernels;
 
@@ -14,30 +13,8 @@ internal readonly struct WeightedSum<T>(T a, T b) : IBinaryOperator<T>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
-    public T Invoke(T x, T y)
-    {
-        var (first, second) = (x * a, y * b);
-        return first + second;
-    }
-
-    /// <inheritdoc/>
-    public Vector128<T> Invoke(Vector128<T> x, Vector128<T> y)
-    {
-        var (first, second) = (x * a, y * b);
-        return first + second;
-    }
-
-    /// <inheritdoc/>
-    public Vector256<T> Invoke(Vector256<T> x, Vector256<T> y)
-    {
-        var (first, second) = (x * a, y * b);
-        return first + second;
-    }
-
-    /// <inheritdoc/>
-    public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y)
-    {
-        var (first, second) = (x * a, y * b);
-        return first + second;
-    }
+    public TVector Invoke<TOps, TVector>(TVector x, TVector y)
+        where TOps : struct, IVectorOps<TVector, T>
+        where TVector : struct =>
+        TOps.Add(TOps.Multiply(x, TOps.Broadcast(a)), TOps.Multiply(y, TOps.Broadcast(b)));
 }
