@@ -86,6 +86,35 @@ public sealed class ActivationTests
         }
     }
 
+    /// <summary>
+    /// A softmax row in a batch is bitwise the row alone, whatever its offset in the batch's storage and with masked
+    /// (−∞) and far-out logits in it: each row starts at a different alignment, which must not regroup its vectors.
+    /// </summary>
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void A_softmax_row_in_a_batch_equals_the_row_alone(DType dtype)
+    {
+        foreach (var width in new[] { 1, 7, 33, 257, 1031 })
+        {
+            var values = Tensor.Normal(new Key((ulong)width), new Shape(5, width), 0, 5, dtype).ToFloat64Array();
+            for (var i = 3; i < values.Length; i += 11)
+                values[i] = i % 2 == 0 ? double.NegativeInfinity : -1000;
+            var batch = Tensor.FromArray(values, 5, width).To(dtype);
+            foreach (var logarithm in new[] { false, true })
+            {
+                Func<Tensor, Tensor> softmax = logarithm ? t => Activations.LogSoftmax(t) : t => Activations.Softmax(t);
+                var whole = softmax(batch).ToFloat64Array();
+                for (var row = 0; row < 5; row++)
+                {
+                    var alone = softmax(batch[row..(row + 1)]).ToFloat64Array();
+                    for (var j = 0; j < width; j++)
+                        Assert.True(BitConverter.DoubleToInt64Bits(whole[(row * width) + j]) == BitConverter.DoubleToInt64Bits(alone[j]), $"{(logarithm ? "log-softmax" : "softmax")}, {dtype.Name()}, width {width}, row {row}, element {j}: {whole[(row * width) + j]:R} in the batch against {alone[j]:R} alone");
+                }
+            }
+        }
+    }
+
     public static TheoryData<int, DType> Lengths()
     {
         var data = new TheoryData<int, DType>();
