@@ -42,7 +42,7 @@ public sealed class InferencePipeline : IAsyncDisposable
     // Set when the queue holds as many requests as the gatherer waits for (_wanted: one when idle or in a batch's last
     // millisecond, the room left in the batch before that) and when the queue completes. The gatherer waits on it
     // directly: waiting on the queue's OutputAvailableAsync woke it through a thread-pool task, which a busy pool runs
-    // milliseconds late, and the slowest 1 % of requests waited two to five times the delay. Never disposed: a slim
+    // late, and the slowest requests then waited several times the delay (docs/performance.md). Never disposed: a slim
     // event holds no OS handle unless asked for one, and a submitter that lost a race with Complete may still set it.
     private readonly ManualResetEventSlim _arrival = new(false);
     private int _wanted = 1;

@@ -8,9 +8,8 @@ namespace Pipelines.Kernels.Threading;
 internal static class ParallelChunks
 {
     /// <summary>
-    /// Below this many elements per thread, a second thread does not repay its start: a pass over 32 K floats takes tens
-    /// of microseconds, and a helper that has lost its core to another thread starts its part that much later. Passes of
-    /// 16–64 K elements inside fashion's training step, split or not at random, took the same time on average.
+    /// Below this many elements per thread, a second thread does not repay its start: a short pass takes about as long
+    /// as a helper that has lost its core needs to begin its part (docs/performance.md has the measurement that set it).
     /// </summary>
     private const int MinimumPerThread = 1 << 15;
 
