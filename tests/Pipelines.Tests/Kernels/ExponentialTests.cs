@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using Pipelines.Kernels;
+using Pipelines.Tensors;
 using Xunit;
 
 namespace Pipelines.Tests.Kernels;
@@ -58,10 +59,10 @@ public sealed class ExponentialTests
     public void Tanh_is_within_three_ulps_of_the_C_library()
     {
         var inputs = Inputs.Select(v => v / 30).Concat([1e-300, -1e-300, 1e-9, -2e-5, 21.9, -21.9, 40, -40]).ToArray();
-        var actual = Activations.Tanh(Pipelines.Tensors.Tensor.FromArray(inputs)).ToFloat64Array();
+        var actual = Activations.Tanh(Tensor.FromArray(inputs)).ToFloat64Array();
         for (var i = 0; i < inputs.Length; i++)
             Assert.True(Ulps(actual[i], Math.Tanh(inputs[i])) <= 3, $"tanh({inputs[i]:R}) = {actual[i]:R}, the C library gives {Math.Tanh(inputs[i]):R}");
-        Assert.True(double.IsNegative(Activations.Tanh(Pipelines.Tensors.Tensor.FromArray([-0.0])).ToFloat64Array()[0]));
+        Assert.True(double.IsNegative(Activations.Tanh(Tensor.FromArray([-0.0])).ToFloat64Array()[0]));
     }
 
     [Theory]

@@ -3,8 +3,9 @@ using System.Numerics;
 namespace Pipelines.Kernels;
 
 /// <summary>
-/// eˣ and eˣ − 1 written once in lane operations, so every lane's bits depend on that lane alone: no branch on the whole vector,
-/// no scalar fallback for some vectors, and only explicit fused multiply-adds (never one the JIT may or may not fuse).
+/// eˣ and eˣ − 1 written once in lane operations, so every lane's bits depend on that lane alone: no branch on the
+/// whole vector, no scalar fallback for some vectors, and only explicit fused multiply-adds (never one the JIT may or
+/// may not fuse).
 /// .NET's vector exponential takes a per-vector scalar path when any lane is NaN or beyond about ±708, which changes
 /// the last bit of its neighbours, so a batch's element would differ from that element alone.
 /// </summary>
@@ -26,11 +27,7 @@ internal static class Exponential
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var (n, r) = Reduce<TOps, TVector, T>(x);
-        var taylor = Constants<T>.Taylor;
-        var p = TOps.Broadcast(taylor[^1]);
-        for (var k = taylor.Length - 2; k >= 0; k--)
-            p = TOps.MultiplyAdd(p, r, TOps.Broadcast(taylor[k]));
-        return Scale<TOps, TVector, T>(p, n);
+        return Scale<TOps, TVector, T>(Horner<TOps, TVector, T>(r, Constants<T>.Taylor, 0), n);
     }
 
     /// <summary>
@@ -60,16 +57,23 @@ internal static class Exponential
         return TOps.SelectWhereLess(x, half, TOps.SelectWhereGreater(x, negativeHalf, small, reduced), reduced);
     }
 
-    /// <summary>Σ cₖ·xᵏ for k ≥ 1, by Horner's rule from the highest term, times x last.</summary>
+    /// <summary>Σ cₖ·xᵏ for k ≥ 1: the series from its linear term, times x last so that −0 and tiny x stay exact.</summary>
     private static TVector SeriesWithoutOne<TOps, TVector, T>(TVector x, T[] coefficients)
+        where TOps : struct, IVectorOps<TVector, T>
+        where TVector : struct
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        TOps.Multiply(Horner<TOps, TVector, T>(x, coefficients, 1), x);
+
+    /// <summary>Σ cₖ·xᵏ⁻ˡᵒʷᵉˢᵗ for k ≥ lowest, by Horner's rule from the highest term in fused multiply-adds.</summary>
+    private static TVector Horner<TOps, TVector, T>(TVector x, T[] coefficients, int lowest)
         where TOps : struct, IVectorOps<TVector, T>
         where TVector : struct
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var p = TOps.Broadcast(coefficients[^1]);
-        for (var k = coefficients.Length - 2; k >= 1; k--)
+        for (var k = coefficients.Length - 2; k >= lowest; k--)
             p = TOps.MultiplyAdd(p, x, TOps.Broadcast(coefficients[k]));
-        return TOps.Multiply(p, x);
+        return p;
     }
 
     /// <summary>n = round(x·log₂e) and r = x − n·ln 2, from x clamped to just past the type's range (NaN passes).</summary>
