@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
-using Pipelines.Kernels.Threading;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 
@@ -64,7 +63,6 @@ public sealed class InferencePipeline : IAsyncDisposable
 
     // The input layout that last passed the shape check, so a steady stream of one shape skips the dictionary.
     private volatile ShapeKey? _accepted;
-    private readonly int _kernelThreads;
     private volatile bool _completed;
 
     /// <summary>A pipeline serving <paramref name="model"/> (in evaluation mode).</summary>
@@ -75,7 +73,6 @@ public sealed class InferencePipeline : IAsyncDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _options = options ?? new InferenceOptions();
         _options.Validate();
-        _kernelThreads = Math.Max(1, ThreadBudget.MaxThreads / _options.Parallelism);
         _queue = new BufferBlock<Request>(new DataflowBlockOptions { BoundedCapacity = _options.QueueCapacity });
         _executor = new ActionBlock<Request[]>(Execute, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Parallelism, BoundedCapacity = _options.Parallelism });
         _queue.Completion.ContinueWith(_ => _arrival.Set(), TaskScheduler.Default);
@@ -169,7 +166,6 @@ public sealed class InferencePipeline : IAsyncDisposable
         {
             InferenceMeters.QueueWait.Record(0);
             InferenceMeters.BatchSize.Record(1);
-            using var budget = ThreadBudget.Limit(_kernelThreads);
             var output = _model.Forward(input.Reshape(new Shape([1, .. input.Shape.Dims])))[0];
             var ticks = Stopwatch.GetTimestamp() - started;
             Volatile.Write(ref _lastExecution, ticks);
@@ -404,7 +400,6 @@ public sealed class InferencePipeline : IAsyncDisposable
         foreach (var request in live)
             InferenceMeters.QueueWait.Record(Stopwatch.GetElapsedTime(request.Arrived, started).TotalMilliseconds);
         InferenceMeters.BatchSize.Record(live.Length);
-        using var budget = ThreadBudget.Limit(_kernelThreads);
         try
         {
             var input = live.Length == 1 ? live[0].Input.Reshape(new Shape([1, .. live[0].Input.Shape.Dims])) : Tensor.Stack([.. live.Select(r => r.Input)]);

@@ -57,20 +57,18 @@ internal sealed class TrainingStep<TModel>
 
     /// <summary>
     /// Each micro-batch's gradient at its index, whichever thread computed it, so the reduction's order never depends
-    /// on the worker count; the kernels' threads are shared out among the workers. A failure is the lowest-indexed part's.
+    /// on the worker count; the kernels inside a worker use the helper threads no worker holds. A failure is the
+    /// lowest-indexed part's.
     /// </summary>
     private ValueAndGradient<TModel>[] Gradients(IReadOnlyList<MicroBatch> parts, Key key)
     {
         var gradients = new ValueAndGradient<TModel>[parts.Count];
         var failures = new Exception?[parts.Count];
         var workers = Math.Min(_trainer.Options.Workers, parts.Count);
-        var threads = Math.Max(1, ThreadBudget.MaxThreads / workers);
         var next = -1;
         // The kernels' team runs the workers: its threads wait spinning between steps, where the thread pool's sleep.
         KernelThreads.Run(workers, _ =>
         {
-            // One worker keeps every thread: no scope to set (setting one copies the execution context).
-            using var budget = workers > 1 ? ThreadBudget.Limit(threads) : null;
             for (var i = Interlocked.Increment(ref next); i < parts.Count; i = Interlocked.Increment(ref next))
             {
                 try

@@ -20,7 +20,8 @@ namespace Pipelines.Tensors;
 /// <para>That last point keeps the packed-weight cache valid: packings are kept per tensor object, and a tensor object's
 /// elements never change while anyone can read it. So a layer must not keep the gradients its backward returns, and a
 /// step written over its inputs must return new tensor objects; both fail loudly when broken.</para>
-/// <para>The one ambient value the kernels read is <c>ThreadBudget</c>'s thread count, which never changes a bit.</para>
+/// <para>No ambient state reaches a kernel: the one setting the kernels read is <c>ThreadBudget.MaxThreads</c>, a
+/// process-wide thread count, which never changes a bit.</para>
 /// </remarks>
 public sealed partial class Tensor
 {

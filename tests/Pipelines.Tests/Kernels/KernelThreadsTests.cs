@@ -3,7 +3,12 @@ using Xunit;
 
 namespace Pipelines.Tests.Kernels;
 
-/// <summary>The kernels' helper threads: every part runs once, failures reach the caller, and busy helpers never block a kernel.</summary>
+/// <summary>
+/// The kernels' helper threads: every part runs once, failures reach the caller, and busy helpers never block a kernel.
+/// Alone in their collection: whether a part finds a free helper depends on what else runs in the process.
+/// </summary>
+[Collection(nameof(KernelThreadsTests))]
+[CollectionDefinition(nameof(KernelThreadsTests), DisableParallelization = true)]
 public sealed class KernelThreadsTests
 {
     [Theory]
@@ -49,6 +54,30 @@ public sealed class KernelThreadsTests
         var runs = new int[3];
         KernelThreads.Run(3, part => Interlocked.Increment(ref runs[part]));
         Assert.All(runs, count => Assert.Equal(1, count));
+    }
+
+    /// <summary>Kernels side by side take the helpers nobody holds and run the rest of their parts themselves, so no thread joins beyond the team.</summary>
+    [Fact]
+    public void Kernels_inside_parts_run_on_the_callers_and_the_teams_threads_only()
+    {
+        var caller = Environment.CurrentManagedThreadId;
+        var strangers = new System.Collections.Concurrent.ConcurrentBag<string>();
+        void Record()
+        {
+            var thread = Thread.CurrentThread;
+            if (thread.ManagedThreadId != caller && thread.Name?.StartsWith("Pipelines kernels ", StringComparison.Ordinal) != true)
+                strangers.Add(thread.Name ?? $"#{thread.ManagedThreadId}");
+        }
+        KernelThreads.Run(6, _ =>
+        {
+            Record();
+            KernelThreads.Run(4, _ =>
+            {
+                Record();
+                Thread.Sleep(1);
+            });
+        });
+        Assert.Empty(strangers);
     }
 
     [Fact]

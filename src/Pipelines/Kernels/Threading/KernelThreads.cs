@@ -14,16 +14,17 @@ namespace Pipelines.Kernels.Threading;
 /// <remarks>
 /// The protocol's invariants, which the code below keeps and the stress test checks:
 /// <list type="number">
-/// <item>One job at a time has the helpers (<c>s_busy</c>). A caller that finds them taken, another thread's kernel or
-/// one nested inside a part, runs its parts through the thread pool, so no job ever waits for a helper that is busy
-/// with a job waiting for it.</item>
+/// <item>A helper works for one job at a time: a job claims the helpers it posts to, each by its own flag, and a helper
+/// frees itself once no part of its job is left to take. A kernel started inside a part, or by another thread while a
+/// kernel runs, claims only the helpers nobody holds, and runs its other parts itself when it finds none. So kernels
+/// side by side share the cores without a budget handed to each, never start more threads than the team has, and no
+/// job ever waits for a helper that works for a job waiting for it.</item>
 /// <item>Every part in [0, parts) runs exactly once: part 0 on the caller, each other part by whichever thread
-/// increments the job's next-part counter to it, helper or caller. The caller, done with its own part, takes the parts
-/// no helper has begun, since a helper that has not started by then would finish later than the caller can.</item>
+/// increments the job's next-part counter to it, a claimed helper or the caller. Done with a part, each takes the next
+/// until none is left, so parts spread over however many threads the job got.</item>
 /// <item><c>Run</c> returns only after every taken part has finished, so nothing a part captured is used after it.</item>
-/// <item>A helper counts the posts it has not answered and always answers with the latest job. A post whose parts were
-/// all taken before the helper woke leaves a count behind; the extra turn finds nothing left to take and does
-/// nothing, which is what makes a late wake-up harmless.</item>
+/// <item>A helper answers each post once; a post whose parts were all taken before the helper woke leaves it nothing to
+/// take, which is what makes a late wake-up harmless.</item>
 /// <item>A failing part does not stop the others; the caller throws every part's exception, together in an
 /// <see cref="AggregateException"/>, once all have finished. A kernel of one part is a plain call: its exception
 /// propagates as it is.</item>
@@ -37,7 +38,6 @@ internal static class KernelThreads
 
     private static readonly Lock Growing = new();
     private static Helper[] s_helpers = [];
-    private static int s_busy;
 
     /// <summary>Runs <paramref name="body"/> once for each part in [0, <paramref name="parts"/>) and returns when all have finished.</summary>
     /// <exception cref="AggregateException">A part threw; it holds every part's exception.</exception>
@@ -49,31 +49,25 @@ internal static class KernelThreads
                 body(0);
             return;
         }
-        if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        var job = new Job(body, parts);
+        var wanted = parts - 1;
+        foreach (var helper in Helpers(wanted))
         {
-            // The same job, so a failing part stops no other here either (Parallel.For alone would skip the rest).
-            var pooled = new Job(body, parts);
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, pooled.Run);
-            pooled.ThrowIfFailed();
-            return;
+            if (wanted == 0)
+                break;
+            if (helper.TryClaim())
+            {
+                helper.Post(job);
+                wanted--;
+            }
         }
-        try
-        {
-            var helpers = Helpers(parts - 1);
-            var job = new Job(body, parts);
-            for (var helper = 0; helper < parts - 1; helper++)
-                helpers[helper].Post(job);
-            job.Run(0);
-            job.RunUntaken();
-            job.AwaitHelpers();
-            job.ThrowIfFailed();
-        }
-        finally
-        {
-            Volatile.Write(ref s_busy, 0);
-        }
+        job.Run(0);
+        job.RunUntaken();
+        job.AwaitHelpers();
+        job.ThrowIfFailed();
     }
 
+    /// <summary>The team, grown to at least <paramref name="count"/> helpers (a job's part count never exceeds the thread budget).</summary>
     private static Helper[] Helpers(int count)
     {
         var helpers = Volatile.Read(ref s_helpers);
@@ -125,8 +119,8 @@ internal static class KernelThreads
         }
 
         /// <summary>
-        /// The caller, done with its own part, runs the parts no helper has taken: the parts are about as long as the
-        /// caller's, so a helper that has not begun one by now would finish it later than the caller can.
+        /// Runs parts until none is left: the caller after its own part (a helper that has not begun one by then would
+        /// finish it later than the caller can), a helper after each of its own.
         /// </summary>
         public void RunUntaken()
         {
@@ -150,49 +144,53 @@ internal static class KernelThreads
         }
     }
 
-    /// <summary>A background thread that runs a part of each job posted to it.</summary>
+    /// <summary>A background thread that runs parts of the job that claimed it.</summary>
     private sealed class Helper
     {
         private readonly object _gate = new();
-        private int _posted;
+        private int _claimed;
         private Job? _job;
 
         public Helper(int index) =>
             new Thread(Loop) { IsBackground = true, Name = $"Pipelines kernels {index}" }.UnsafeStart();
 
-        /// <summary>Hands the helper a job; taking the gate publishes it to the helper, which takes the gate too.</summary>
+        /// <summary>Takes the helper for one job if no job holds it.</summary>
+        public bool TryClaim() => Volatile.Read(ref _claimed) == 0 && Interlocked.CompareExchange(ref _claimed, 1, 0) == 0;
+
+        /// <summary>Hands the claimed helper its job; taking the gate publishes it to the helper, which takes the gate too.</summary>
         public void Post(Job job)
         {
             lock (_gate)
             {
                 _job = job;
-                _posted++;
                 Monitor.Pulse(_gate);
             }
         }
 
-        /// <summary>
-        /// Takes a part of each job posted. A post whose parts the caller took before the helper woke leaves a count
-        /// behind; the helper then finds every part of the latest job taken, and the extra turn does nothing.
-        /// </summary>
+        /// <summary>Runs parts of each job posted until none is left to take, then frees itself for the next claim.</summary>
         private void Loop()
         {
             while (true)
-                AwaitPost().RunNext();
+            {
+                var job = AwaitPost();
+                job.RunUntaken();
+                Volatile.Write(ref _claimed, 0);
+            }
         }
 
         private Job AwaitPost()
         {
             var start = Stopwatch.GetTimestamp();
             var spinner = default(SpinWait);
-            while (Volatile.Read(ref _posted) == 0 && Stopwatch.GetTimestamp() - start < SpinTicks)
+            while (Volatile.Read(ref _job) is null && Stopwatch.GetTimestamp() - start < SpinTicks)
                 spinner.SpinOnce(sleep1Threshold: -1);
             lock (_gate)
             {
-                while (_posted == 0)
+                while (_job is null)
                     Monitor.Wait(_gate);
-                _posted--;
-                return _job!;
+                var job = _job;
+                _job = null;
+                return job;
             }
         }
     }
