@@ -30,7 +30,7 @@ public static class BenchCommand
             if (process.ExitCode != 0)
                 return process.ExitCode;
         }
-        output.Result("bench: the tables above; their JSON lines are the rows the README's performance section quotes");
+        output.Result("bench: the tables above; their JSON lines are the rows docs/performance.md quotes");
         return 0;
     }
 

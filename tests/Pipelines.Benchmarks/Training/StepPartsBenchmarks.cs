@@ -7,9 +7,9 @@ using Pipelines.Tensors;
 namespace Pipelines.Benchmarks.Training;
 
 /// <summary>
-/// The parts of the fashion example's step (batch 64, 784-512-256-10 with batch normalisation and dropout) that the
-/// README's fashion section times one by one: the first dropout mask (drawn for 128 rows, as it was measured), batch
-/// normalisation over 64×512 forward and backward, the first layer's weight gradient dYᵀ·X (512×784 from 64 rows), and
+/// The parts of the fashion example's step (batch 64, 784-512-256-10 with batch normalisation and dropout) that
+/// docs/performance.md's fashion section times one by one: the first dropout mask (drawn for 128 rows, as it was
+/// measured), batch normalisation over 64×512 forward and backward, the first layer's weight gradient dYᵀ·X (512×784 from 64 rows), and
 /// AdamW's step for that layer's 401,408 weights written over its moments and parameters, as the trainer runs it from its
 /// second step (at step 1000, past the step where 1 − β₁ᵗ rounds to 1 and that division is left out).
 /// </summary>

@@ -9,8 +9,9 @@ namespace Pipelines.Tests.Packaging;
 
 /// <summary>
 /// The library as a user gets it: packed, referenced from a local folder by a separate console app (not a project
-/// reference) whose code is the README's C# blocks plus ordinary LINQ that LanguageExt's global extensions used to
-/// break, built with warnings as errors and run; the GC settings the package supplies reach the app's runtime config.
+/// reference) that runs each of the README's C# blocks as pasted, alone, and then ordinary LINQ beside all their usings
+/// (LanguageExt's global extensions used to break it), built with warnings as errors; the GC settings the package
+/// supplies reach the app's runtime config.
 /// </summary>
 public sealed partial class PackageConsumerTests
 {
@@ -48,17 +49,27 @@ public sealed partial class PackageConsumerTests
                 """);
             File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
             File.Copy(Path.Combine(SourceTree.Root, "tests", "Pipelines.Tests", "Golden", "mlp.safetensors"), Path.Combine(app, "pytorch_mlp.safetensors"));
-            File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeCode() + """
+            // Each block alone, as pasted into a new app's Program.cs; then the blocks' usings with LINQ of the app's own.
+            var programs = ReadmeBlocks().Where(block => !IsTestClass(block)).ToList();
+            Assert.True(programs.Count >= 4, "The README lost its tour, its step by hand, its training-graph block or its serving block.");
+            var output = string.Join('\n', programs.Select(program =>
+            {
+                File.WriteAllText(Path.Combine(app, "Program.cs"), program);
+                return Run("dotnet", ["run", "-c", "Release"], app);
+            }));
+            var usings = programs.SelectMany(program => program.Split('\n').Where(IsUsing)).Distinct();
+            File.WriteAllText(Path.Combine(app, "Program.cs"), string.Join('\n', usings) + """
 
                 var matches = new[] { 1, 2 }.Zip(new long[] { 1, 3 }).Count(p => p.First == p.Second);
                 Console.WriteLine($"LINQ still works: {matches}");
                 """);
-            var output = Run("dotnet", ["run", "-c", "Release"], app);
+            output += Run("dotnet", ["run", "-c", "Release"], app);
             Assert.Contains("LINQ still works: 1", output, StringComparison.Ordinal);
             Assert.Contains("Total parameters: 235,146", output, StringComparison.Ordinal);
             Assert.Contains("reloaded outputs identical: True", output, StringComparison.Ordinal);
             Assert.Matches(@"step 2: loss \d+\.\d{4}", output);
             Assert.Matches(@"epoch \d+: accuracy \d+\.\d %", output);
+            Assert.Matches(@"after \d+ steps", output);
             Assert.Contains("served 450; bitwise as alone: True", output, StringComparison.Ordinal);
             Assert.Contains("served 450 test digits, 411 right", output, StringComparison.Ordinal);
             // The package supplies the GC settings a training loop needs (buildTransitive/Pipelines.targets).
@@ -76,7 +87,8 @@ public sealed partial class PackageConsumerTests
 
     /// <summary>
     /// The worked example of the testing kit, as a user runs it: a layer of their own in a class library and its laws in
-    /// a test project, both referencing the packed Pipelines and Pipelines.Testing from a local folder; every law passes.
+    /// a test project, both referencing the packed Pipelines and Pipelines.Testing from a local folder, with the
+    /// README's test class pasted in as a file of its own; every law passes.
     /// </summary>
     [Fact]
     public void A_users_own_layer_passes_the_testing_kits_laws_through_the_packages()
@@ -90,8 +102,9 @@ public sealed partial class PackageConsumerTests
             var example = Path.Combine(work.FullName, "UserLayer");
             CopyDirectory(Path.Combine(SourceTree.Root, "examples", "UserLayer"), example);
             UseFeed(example, feed);
+            File.WriteAllText(Path.Combine(example, "GatedLinearUnit.Tests", "ReadmeLaws.cs"), Assert.Single(ReadmeBlocks(), IsTestClass));
             var output = Run("dotnet", ["test", Path.Combine(example, "GatedLinearUnit.Tests"), $"-p:PipelinesVersion={version}"], example);
-            Assert.Matches(@"Passed!\s+- Failed:\s+0, Passed:\s+8", output);
+            Assert.Matches(@"Passed!\s+- Failed:\s+0, Passed:\s+9", output);
         }
         finally
         {
@@ -131,19 +144,11 @@ public sealed partial class PackageConsumerTests
         }
     }
 
-    /// <summary>
-    /// Every C# block of the README pasted into one program, as a user pastes them one after another: their using
-    /// directives first (a program's must come before its statements), then their statements in order.
-    /// </summary>
-    private static string ReadmeCode()
-    {
-        var readme = File.ReadAllText(Path.Combine(SourceTree.Root, "README.md"));
-        var blocks = CSharpBlock().Matches(readme).Select(m => m.Groups[1].Value.Split('\n')).ToList();
-        Assert.True(blocks.Count >= 3, "The README lost its tour, its training-graph block or its serving block.");
-        var usings = blocks.SelectMany(lines => lines.Where(IsUsing)).Distinct();
-        var statements = blocks.SelectMany(lines => lines.Where(line => !IsUsing(line)));
-        return string.Join('\n', usings.Concat(statements));
-    }
+    /// <summary>The README's C# blocks, each as it would be pasted: a program, or a test class of a test project.</summary>
+    private static List<string> ReadmeBlocks() =>
+        [.. CSharpBlock().Matches(File.ReadAllText(Path.Combine(SourceTree.Root, "README.md"))).Select(m => m.Groups[1].Value)];
+
+    private static bool IsTestClass(string block) => block.Contains("[Property]", StringComparison.Ordinal);
 
     private static bool IsUsing(string line) => line.StartsWith("using ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(';');
 
