@@ -34,8 +34,16 @@ internal static class PythonReference
             start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var errors = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(request.ToJsonString());
-        process.StandardInput.Close();
+        try
+        {
+            process.StandardInput.Write(request.ToJsonString());
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The script ended before reading its request (a missing module stops it at its imports): its exit code
+            // and its errors below say why.
+        }
         while (process.StandardOutput.ReadLine() is { } line)
             rows.Add(JsonNode.Parse(line)!.AsObject());
         process.WaitForExit();
