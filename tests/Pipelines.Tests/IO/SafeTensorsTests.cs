@@ -130,6 +130,7 @@ public sealed class SafeTensorsTests
         Assert.NotEmpty(what);
     }
 
+    /// <summary>TryLoad never throws: a broken file's failure says what Load's exception says, a missing file's names the path.</summary>
     [Fact]
     public void TryLoad_returns_failures_as_values()
     {
@@ -137,8 +138,12 @@ public sealed class SafeTensorsTests
         try
         {
             File.WriteAllBytes(path, [1, 2, 3]);
-            Assert.True(SafeTensors.TryLoad(path).IsSuccess is false);
-            Assert.True(SafeTensors.TryLoad(path + ".missing").IsSuccess is false);
+            var truncated = SafeTensors.TryLoad(path);
+            Assert.False(truncated.IsSuccess);
+            Assert.Equal(Assert.Throws<SafeTensorsFormatException>(() => SafeTensors.Load(path)).Message, truncated.Failure.Message);
+            var missing = SafeTensors.TryLoad(path + ".missing");
+            Assert.False(missing.IsSuccess);
+            Assert.Contains(path + ".missing", missing.Failure.Message, StringComparison.Ordinal);
             File.WriteAllBytes(path, Build("{}", []));
             Assert.True(SafeTensors.TryLoad(path).IsSuccess);
         }
