@@ -67,7 +67,7 @@ internal static class KernelThreads
         job.ThrowIfFailed();
     }
 
-    /// <summary>The team, grown to at least <paramref name="count"/> helpers (a job's part count never exceeds the thread budget).</summary>
+    /// <summary>The team, grown to at least <paramref name="count"/> helpers: the most parts any job has asked for, less one.</summary>
     private static Helper[] Helpers(int count)
     {
         var helpers = Volatile.Read(ref s_helpers);
