@@ -29,9 +29,9 @@ internal static class Blocking
         }
         var blocks = BlockSizes.For<float>(VectorWidths.Best);
         Console.WriteLine();
-        string Read(int columns) => blocks.PacksRowMajorA((long)columns * sizeof(float), blocks.Mc, blocks.Kc, sizeof(float)) ? "packed" : "read in place";
+        string Read(int columns) => blocks.PacksRowMajorA((long)columns * sizeof(float), blocks.Mc, blocks.Kc, sizeof(float), panels: 2) ? "packed" : "read in place";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"A row-major A is packed when its {blocks.Mr} tile rows crowd an L1 set, or a full block's rows L2's sets, past half their ways; float32 rows of 784: {Read(784)}; 1000: {Read(1000)}; 512: {Read(512)}; 1024: {Read(1024)}."));
+            $"A row-major A is packed when its {blocks.Mr} tile rows crowd an L1 set, or a full block's rows L2's sets (when the block is read for several column panels), past half their ways; float32 rows of 784: {Read(784)}; 1000: {Read(1000)}; 512: {Read(512)}; 1024: {Read(1024)}."));
         Console.WriteLine();
         var (one, all) = FmaPeak.Measure();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -62,21 +62,28 @@ public sealed class BlockSizesTests
 
     /// <summary>
     /// Six rows 4 KiB apart share one set of an 8-way L1 (more than the half B leaves) but not of a 12-way one; a full A
-    /// block of rows 2 KiB apart fills only half of L2's sets; rows of 784 or 256 float32 spread over all of them.
+    /// block of rows 2 KiB apart fills only half of L2's sets, which matters only when the block is read for more than
+    /// one column panel; rows of 784 or 256 float32 spread over all of them.
     /// </summary>
     [Fact]
     public void A_is_packed_when_its_rows_would_crowd_the_sets_of_L1_or_L2()
     {
+        const int Panels = 4;
         var zen3 = BlockSizes.Derive(Zen3, VectorWidth.Vector256, Float, wideRegisterFile: false);
-        Assert.True(zen3.PacksRowMajorA(1024 * Float, 6, 256, Float));
-        Assert.True(zen3.PacksRowMajorA(2048 * Float, 6, 256, Float));
-        Assert.True(zen3.PacksRowMajorA(512 * Float, 252, 256, Float));
-        Assert.False(zen3.PacksRowMajorA(512 * Float, 36, 256, Float));
-        Assert.False(zen3.PacksRowMajorA(784 * Float, 252, 256, Float));
-        Assert.False(zen3.PacksRowMajorA(256 * Float, 252, 256, Float));
+        Assert.True(zen3.PacksRowMajorA(1024 * Float, 6, 256, Float, Panels));
+        Assert.True(zen3.PacksRowMajorA(2048 * Float, 6, 256, Float, Panels));
+        Assert.True(zen3.PacksRowMajorA(512 * Float, 252, 256, Float, Panels));
+        Assert.False(zen3.PacksRowMajorA(512 * Float, 36, 256, Float, Panels));
+        Assert.False(zen3.PacksRowMajorA(784 * Float, 252, 256, Float, Panels));
+        Assert.False(zen3.PacksRowMajorA(256 * Float, 252, 256, Float, Panels));
         var zen5 = BlockSizes.Derive(Zen5, VectorWidth.Vector512, Float, wideRegisterFile: true);
-        Assert.False(zen5.PacksRowMajorA(1024 * Float, 6, 256, Float));
-        Assert.True(zen5.PacksRowMajorA(1024 * Float, 510, 256, Float));
+        Assert.False(zen5.PacksRowMajorA(1024 * Float, 6, 256, Float, Panels));
+        Assert.True(zen5.PacksRowMajorA(1024 * Float, 510, 256, Float, Panels));
+        // A block read for one column panel only (W in W·Xᵀ for a batch narrower than a panel) is read once in place:
+        // L2's sets do not matter, L1's still do.
+        Assert.False(zen5.PacksRowMajorA(1024 * Float, 510, 256, Float, panels: 1));
+        Assert.False(zen3.PacksRowMajorA(512 * Float, 252, 256, Float, panels: 1));
+        Assert.True(zen3.PacksRowMajorA(1024 * Float, 6, 256, Float, panels: 1));
     }
 
     [Fact]

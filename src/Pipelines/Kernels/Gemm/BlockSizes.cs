@@ -63,11 +63,13 @@ internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int K
     /// <summary>
     /// Whether a row-major A block of <paramref name="rows"/> × <paramref name="kc"/> is packed rather than read in
     /// place, its rows <paramref name="rowStrideBytes"/> apart. In place, the micro-kernel reads Mr rows at once, which
-    /// must not crowd one L1 set past the half of its ways the B micro-panel leaves free; and the block's rows must not
-    /// crowd L2's sets past half their ways either, as they do when the stride is a large power of two: rows of 512
-    /// float32 with a 256-long block use only every other 1 KiB of L2's sets.
+    /// must not crowd one L1 set past the half of its ways the B micro-panel leaves free; and a block read again for
+    /// each of several column <paramref name="panels"/> must not crowd L2's sets past half their ways either, as it does
+    /// when the stride is a large power of two: rows of 512 float32 with a 256-long block use only every other 1 KiB of
+    /// L2's sets. A block read for one panel only is read once either way, so packing it would only add a copy (the
+    /// small-batch X·Wᵀ computed as W·Xᵀ reads all of W so).
     /// </summary>
-    public bool PacksRowMajorA(long rowStrideBytes, int rows, int kc, int elementSize)
+    public bool PacksRowMajorA(long rowStrideBytes, int rows, int kc, int elementSize, int panels)
     {
         var line = Math.Max(1, L1.LineBytes);
         var l1Sets = Math.Max(1, L1.WayBytes / line);
@@ -81,6 +83,8 @@ internal readonly record struct BlockSizes(int Mr, int Vectors, int Lanes, int K
             if (inSet > L1.Ways / 2)
                 return true;
         }
+        if (panels <= 1)
+            return false;
         // Row starts fall on multiples of gcd(stride, sets) lines; a row's segment of fewer lines than that leaves sets unused.
         var l2Sets = Math.Max(1, L2.WayBytes / Math.Max(1, L2.LineBytes));
         var segmentLines = Math.Max(1, ((long)kc * elementSize) / Math.Max(1, L2.LineBytes));

@@ -141,7 +141,7 @@ internal static unsafe class GemmDriver
         var rowBlocks = (rowEnd - rowStart + blocks.Mc - 1) / blocks.Mc;
         var mcMax = ((rowEnd - rowStart + rowBlocks - 1) / rowBlocks + mr - 1) / mr * mr;
         var panelsPerBlock = Math.Max(1, blocks.Nc / nr);
-        var inPlaceA = problem.A.ColStride == 1 && !blocks.PacksRowMajorA(problem.A.RowStride * sizeof(T), mcMax, Math.Min(kcMax, k), sizeof(T));
+        var inPlaceA = problem.A.ColStride == 1 && !blocks.PacksRowMajorA(problem.A.RowStride * sizeof(T), mcMax, Math.Min(kcMax, k), sizeof(T), panelEnd - panelStart);
         var packedA = inPlaceA ? null : Workspace.Get<T>(0, (long)mcMax * kcMax);
         var packedB = problem.PackedB is null ? Workspace.Get<T>(1, (long)kcMax * Math.Min(panelsPerBlock, panelEnd - panelStart) * nr) : null;
         var tile = stackalloc T[BlockSizes.MaxRows * nr];
