@@ -211,9 +211,3 @@ public sealed record BatchNorm1d : Layer
             Momentum);
     }
 }
-
-/// <summary>The trace of a normalisation: the normalised input, 1/√(var + eps), and whether batch statistics were used.</summary>
-/// <param name="Normalized">x̂, the normalised input.</param>
-/// <param name="InvStd">1/√(var + eps) per channel (batch norm) or per row (layer norm, shaped to broadcast).</param>
-/// <param name="BatchStatistics">Whether the statistics came from the input itself (so the backward differentiates through them).</param>
-public sealed record NormTrace(Tensor Normalized, Tensor InvStd, bool BatchStatistics) : Trace;

@@ -82,8 +82,3 @@ public sealed record Branches : Layer
 
     private static string Name(int index) => index.ToString(CultureInfo.InvariantCulture);
 }
-
-/// <summary>The trace of <see cref="Branches"/>: each branch's trace and the width of its output along the last axis.</summary>
-/// <param name="Children">One trace per branch.</param>
-/// <param name="Widths">Each branch's output width along the last axis.</param>
-public sealed record BranchesTrace(ImmutableArray<Trace> Children, ImmutableArray<int> Widths) : Trace;

@@ -45,8 +45,3 @@ public sealed record Dropout : Layer
         return (inputGradient ? saved.Mask is null ? dy : dy * saved.Mask : null, this);
     }
 }
-
-/// <summary>Dropout's trace: the scaled keep-mask (none in evaluation) and the input, for its shape.</summary>
-/// <param name="Mask">The mask the output was multiplied by, or null when nothing was dropped.</param>
-/// <param name="Input">The forward input.</param>
-public sealed record MaskTrace(Tensor? Mask, Tensor Input) : Trace;
