@@ -41,7 +41,7 @@ public sealed class Trainer<TModel>
         AllMetrics = [LossMetric, .. Options.Metrics];
         if (AllMetrics.GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new ArgumentException($"TrainerOptions.Metrics: metric names must differ (and 'loss' is the trainer's own), but '{twice.Key}' is given {twice.Count()} times.", nameof(options));
-        foreach (var (option, monitor) in new[] { ("EarlyStopping.Monitor", Options.EarlyStopping?.Monitor), ("Checkpoints.Monitor", Options.Checkpoints?.Monitor) })
+        foreach (var (option, monitor) in new[] { ("EarlyStopping.Monitor", Options.EarlyStopping?.Monitor), ("Checkpoints.Monitor", Options.Checkpoints?.Monitor), (nameof(TrainerOptions.PlateauMonitor), Options.PlateauMonitor) })
         {
             if (monitor is not null && !AllMetrics.Any(m => m.Name == monitor))
                 throw new ArgumentException($"TrainerOptions.{option} is '{monitor}', which is not among the evaluated metrics ({string.Join(", ", AllMetrics.Select(m => m.Name))}); add it to TrainerOptions.Metrics.", nameof(options));

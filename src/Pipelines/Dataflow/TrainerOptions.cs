@@ -54,6 +54,12 @@ public sealed record TrainerOptions
     /// <summary>Stop when a validation metric stops improving, or null.</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 
+    /// <summary>
+    /// The validation metric a <c>ReduceOnPlateau</c> in the optimizer observes after each evaluation; null for the
+    /// early-stopping monitor if there is one, else the loss (Keras's and PyTorch's plateau watch the loss by default).
+    /// </summary>
+    public string? PlateauMonitor { get; init; }
+
     /// <summary>Where and when to write checkpoints, or null for none.</summary>
     public CheckpointPolicy? Checkpoints { get; init; }
 

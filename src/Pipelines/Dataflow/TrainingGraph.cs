@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Dataflow;
@@ -14,53 +13,39 @@ namespace Pipelines.Dataflow;
 /// <see cref="ActionBlock{TInput}"/> takes the steps one at a time (<see cref="TrainingStep{TModel}"/>, which computes a
 /// step's micro-batch gradients side by side). Every block is bounded, so the data cannot run ahead of training by more
 /// than <see cref="MaxExamplesInFlight"/>. The step block owns the run's state (model, optimizer state, position): local
-/// mutation inside the graph, values outside it.
+/// mutation inside the graph, values outside it. Around the step: the epoch's metrics (<see cref="EpochMetrics"/>), the
+/// evaluations and what follows from them (<see cref="TrainingMonitor{TModel}"/>), and the reports (<see cref="ReportStream"/>).
 /// </summary>
 internal sealed class TrainingGraph<TModel>
     where TModel : Layer
 {
+    private static readonly DataflowLinkOptions Propagate = new() { PropagateCompletion = true };
+
     private readonly Trainer<TModel> _trainer;
     private readonly TrainerOptions _options;
     private readonly DataSource _data;
     private readonly CancellationToken _cancellation;
-    private readonly BufferBlock<TrainingReport> _reports = new();
-    private readonly List<TrainingReport> _unsent = [];
-    private long _lastSent;
     private readonly Key _key;
     private readonly Stopwatch _clock = new();
-
+    private readonly ReportStream _reports = new();
     private readonly TrainingStep<TModel> _steps;
-    private TModel? _best;
-    private long _bestStep;
-    private long _step;
-    private int _epoch;
-    private long _position;
-    private long _examples;
-    private ImmutableArray<EvaluationReport> _evaluations;
-    private MetricSum _epochLoss;
-    private MetricFold[] _epochMetrics;
+    private readonly TrainingMonitor<TModel> _monitor;
     private readonly long _firstStep;
+    private EpochMetrics _epochMetrics;
+    private (long Step, int Epoch, long Position, long Examples) _at;
     private string? _stopReason;
     private bool _canceled;
-
-    /// <summary>The longest a step report waits to go out.</summary>
-    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(50);
 
     public TrainingGraph(Trainer<TModel> trainer, DataSource data, TrainingCheckpoint<TModel> start, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(data);
-        _trainer = trainer;
-        _options = trainer.Options;
-        _data = data;
-        _cancellation = cancellation;
+        (_trainer, _options, _data, _cancellation) = (trainer, trainer.Options, data, cancellation);
         _key = new Key(start.Progress.Key);
         _steps = new TrainingStep<TModel>(trainer, start.Model, start.State);
-        _best = start.Best;
-        _bestStep = start.Progress.BestStep ?? -1;
-        (_step, _epoch, _position) = (start.Progress.Step, start.Progress.Epoch, start.Progress.Position);
-        _evaluations = start.Progress.Evaluations;
-        _firstStep = _step;
-        _epochMetrics = StartMetrics();
+        _monitor = new TrainingMonitor<TModel>(trainer, start);
+        _at = (start.Progress.Step, start.Progress.Epoch, start.Progress.Position, 0);
+        _firstStep = _at.Step;
+        _epochMetrics = EpochMetrics.Start(trainer.LossMetric, trainer.AllMetrics.Skip(1));
         if (data.Count == 0)
             throw new ArgumentException("The training data source has no examples.", nameof(data));
         if (_options.DropLast && data.Count < _options.BatchSize)
@@ -71,8 +56,9 @@ internal sealed class TrainingGraph<TModel>
     private int MaxExamplesInFlight => ((_options.Prefetch + _options.Loaders + 3) * _options.BatchSize)
         + (_data.Count is null ? (_options.Shuffle ? _options.ShuffleBuffer : 0) + (2 * _options.BatchSize) : 0);
 
-    public TrainingRun<TModel> Start() => new(_reports.ReceiveAllAsync(), RunAsync(), MaxExamplesInFlight);
+    public TrainingRun<TModel> Start() => new(_reports.Reports, RunAsync(), MaxExamplesInFlight);
 
+    /// <summary>The graph: planner → loaders → step, every block bounded; a failure anywhere stops the rest and is the run's.</summary>
     private async Task<TrainingResult<TModel>> RunAsync()
     {
         await Task.Yield();
@@ -80,19 +66,12 @@ internal sealed class TrainingGraph<TModel>
         using var graph = CancellationTokenSource.CreateLinkedTokenSource(_cancellation);
         using var producing = CancellationTokenSource.CreateLinkedTokenSource(graph.Token);
         var planner = new BufferBlock<BatchPlan>(new DataflowBlockOptions { BoundedCapacity = _options.Prefetch, CancellationToken = graph.Token });
-        var transformKey = RunKeys.Transform(_key);
-        // A loader's failure travels in order as a value: a TransformBlock that throws may still pass later batches on
-        // (EnsureOrdered does not hold them back), and training one after a failed one would lose its examples.
-        var loader = new TransformBlock<BatchPlan, Loaded>(
-            plan => Load(plan, transformKey),
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Loaders, BoundedCapacity = _options.Loaders, EnsureOrdered = true, CancellationToken = graph.Token });
+        var loaders = LoadedBatch.Loaders(_data, _options, RunKeys.Transform(_key), graph.Token);
         // No cancellation token: a step in flight when the run is canceled finishes its micro-batches, and the next stops.
-        var stepper = new ActionBlock<Loaded>(
-            loaded => StepAsync(loaded.Batch ?? throw Rethrown(loaded.Error!), producing),
-            // Room for the next batch beside the one in its step, so the block moves on without being rescheduled.
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2 });
-        planner.LinkTo(loader, new DataflowLinkOptions { PropagateCompletion = true });
-        loader.LinkTo(stepper, new DataflowLinkOptions { PropagateCompletion = true });
+        // Room for the next batch beside the one in its step, so the block moves on without being rescheduled.
+        var stepper = new ActionBlock<LoadedBatch>(loaded => StepAsync(loaded.Take(), producing), new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 2 });
+        planner.LinkTo(loaders, Propagate);
+        loaders.LinkTo(stepper, Propagate);
         var producer = ProduceAsync(planner, producing.Token);
         try
         {
@@ -102,28 +81,13 @@ internal sealed class TrainingGraph<TModel>
         {
             // The step block failed (or a fault reached it from the data): stop everything upstream, report the cause.
             graph.Cancel();
-            EndReports();
+            _reports.End();
             await Quietly(producer).ConfigureAwait(false);
             ExceptionDispatchInfo.Capture(Original(e)).Throw();
             throw;
         }
         await producer.ConfigureAwait(false);
-        // Cancellation either stopped the step block itself or completed it by canceling the blocks upstream.
-        if (_canceled || _cancellation.IsCancellationRequested)
-        {
-            EndReports();
-            throw new OperationCanceledException($"Training was canceled after step {_step}.", _cancellation);
-        }
-        _stopReason ??= _step == _firstStep ? "every epoch was already done: no steps taken" : "every epoch done";
-        // The returned model is checked as a checkpoint is (WriteCheckpoint checks before it writes).
-        if (_options.Checkpoints is { } checkpoints)
-            WriteCheckpoint(checkpoints.LastPath);
-        else
-            RequireFiniteParameters();
-        Report(new StoppedReport(_step, _epoch, _clock.Elapsed, _stopReason));
-        EndReports();
-        var restoreBest = _options.EarlyStopping?.RestoreBest == true && _best is not null;
-        return new TrainingResult<TModel>(restoreBest ? _best! : _steps.Model, _steps.State, _step, _epoch, _stopReason, _evaluations);
+        return Finish();
     }
 
     /// <summary>Sends the plans of every remaining epoch, from the resumed position; completes (or faults) the planner when done.</summary>
@@ -132,9 +96,9 @@ internal sealed class TrainingGraph<TModel>
         try
         {
             var shuffleKey = _options.Shuffle ? RunKeys.Shuffle(_key) : (Key?)null;
-            for (var epoch = _epoch; epoch < _options.Epochs && !stop.IsCancellationRequested; epoch++)
+            for (var epoch = _at.Epoch; epoch < _options.Epochs && !stop.IsCancellationRequested; epoch++)
             {
-                var request = new PlanRequest(epoch, epoch == _epoch ? _position : 0, _options.BatchSize, _options.DropLast, shuffleKey, _options.ShuffleBuffer);
+                var request = new PlanRequest(epoch, epoch == _at.Epoch ? _at.Position : 0, _options.BatchSize, _options.DropLast, shuffleKey, _options.ShuffleBuffer);
                 var planned = 0;
                 await foreach (var plan in _data.Plan(request, stop).ConfigureAwait(false))
                 {
@@ -163,44 +127,31 @@ internal sealed class TrainingGraph<TModel>
     /// <summary>One step on one batch, then whatever the step's end calls for: epoch reports, evaluation, stopping, checkpoints.</summary>
     private async Task StepAsync(Batch batch, CancellationTokenSource producing)
     {
-        if (_options.MaxSteps is { } limit && _step >= limit)
+        if (_options.MaxSteps is { } limit && _at.Step >= limit)
             _stopReason ??= $"the step limit ({limit})";
+        _canceled |= _stopReason is null && _cancellation.IsCancellationRequested;
         if (_stopReason is not null || _canceled)
         {
             producing.Cancel();
             return;
         }
-        if (_cancellation.IsCancellationRequested)
-        {
-            _canceled = true;
-            producing.Cancel();
-            return;
-        }
         var started = Stopwatch.GetTimestamp();
-        var outcome = _steps.Take(batch, _step, RunKeys.Step(_key, _step), kept: _best);
-        _step++;
-        _examples += batch.Count;
-        (_epoch, _position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0) : (batch.Epoch, batch.Position + batch.Count);
-        _epochLoss += new MetricSum(outcome.Loss * batch.Count, batch.Count);
-        for (var m = 0; m < _epochMetrics.Length; m++)
-            _epochMetrics[m] = _epochMetrics[m].Add(outcome.Output, batch.Targets);
-        var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        TrainingMeters.Steps.Add(1);
-        TrainingMeters.Examples.Add(batch.Count);
-        TrainingMeters.StepDuration.Record(milliseconds);
-        TrainingMeters.Loss.Record(outcome.Loss);
-        Report(new StepReport(_step, batch.Epoch, _clock.Elapsed, outcome.Loss, batch.Count, _examples / _clock.Elapsed.TotalSeconds, _trainer.Optimizer.LearningRate?.Invoke(_step - 1)));
+        var outcome = _steps.Take(batch, _at.Step, RunKeys.Step(_key, _at.Step), kept: _monitor.Best);
+        var (epoch, position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0L) : (batch.Epoch, batch.Position + batch.Count);
+        _at = (_at.Step + 1, epoch, position, _at.Examples + batch.Count);
+        _epochMetrics = _epochMetrics.Add(outcome.Loss, batch.Count, outcome.Output, batch.Targets);
+        TrainingMeters.Record(Stopwatch.GetElapsedTime(started), batch.Count, outcome.Loss);
+        _reports.Add(new StepReport(_at.Step, batch.Epoch, _clock.Elapsed, outcome.Loss, batch.Count, _at.Examples / _clock.Elapsed.TotalSeconds, _trainer.Optimizer.LearningRate?.Invoke(_at.Step - 1)));
         if (batch.IsLastOfEpoch)
         {
-            var values = _epochMetrics.Select(f => (f.Metric.Name, f.Value)).Prepend((_trainer.LossMetric.Name, _epochLoss.Value));
-            Report(new EpochReport(_step, batch.Epoch, _clock.Elapsed, values.ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal)));
-            (_epochLoss, _epochMetrics) = (default, StartMetrics());
+            _reports.Add(new EpochReport(_at.Step, batch.Epoch, _clock.Elapsed, _epochMetrics.Values));
+            _epochMetrics = _epochMetrics.Restart();
         }
-        if (_options.Validation is not null && (_options.ValidateEverySteps is { } every ? _step % every == 0 : batch.IsLastOfEpoch))
+        if (_options.Validation is not null && (_options.ValidateEverySteps is { } every ? _at.Step % every == 0 : batch.IsLastOfEpoch))
             await EvaluateAsync(batch.Epoch).ConfigureAwait(false);
-        if (_options.Checkpoints is { EverySteps: > 0 } policy && _step % policy.EverySteps == 0)
+        if (_options.Checkpoints is { EverySteps: > 0 } policy && _at.Step % policy.EverySteps == 0)
             WriteCheckpoint(policy.LastPath);
-        if (_options.MaxSteps is { } maxSteps && _step >= maxSteps)
+        if (_options.MaxSteps is { } maxSteps && _at.Step >= maxSteps)
             _stopReason ??= $"the step limit ({maxSteps})";
         if (_options.MaxTime is { } maxTime && _clock.Elapsed >= maxTime)
             _stopReason ??= $"the time limit ({maxTime})";
@@ -208,100 +159,54 @@ internal sealed class TrainingGraph<TModel>
             producing.Cancel();
     }
 
-    /// <summary>Evaluates on the validation data, then applies what follows from it: the plateau's scale, early stopping, best checkpoints.</summary>
+    /// <summary>An evaluation and what the monitor makes of it: a report, maybe a reason to stop, the best checkpoints kept.</summary>
     private async Task EvaluateAsync(int epoch)
     {
-        var metrics = await _trainer.EvaluateAsync(_steps.Model, _options.Validation!, _cancellation).ConfigureAwait(false);
-        var evaluation = new EvaluationReport(_step, epoch, _clock.Elapsed, metrics);
-        _evaluations = _evaluations.Add(evaluation);
-        Report(evaluation);
-        var monitor = _options.EarlyStopping?.Monitor ?? _trainer.LossMetric.Name;
-        _steps.Observe(Monitored(evaluation, monitor), _trainer.ModeOf(monitor));
-        if (_options.EarlyStopping is { } stopping)
-        {
-            var (stop, best) = stopping.Decide([.. _evaluations.Select(e => Monitored(e, stopping.Monitor))], _trainer.ModeOf(stopping.Monitor));
-            if (best == _evaluations.Length - 1)
-                (_best, _bestStep) = (_steps.Model, _step);
-            if (stop)
-                _stopReason ??= $"early stopping: '{stopping.Monitor}' has not improved for {stopping.Patience} evaluations (best at step {_bestStep})";
-        }
-        if (_options.Checkpoints is { Monitor: { } ranked } policy)
-        {
-            var keep = policy.Best([.. _evaluations.Select(e => (e.Step, Monitored(e, ranked)))], _trainer.ModeOf(ranked));
-            if (keep.Contains(_step))
-                WriteCheckpoint(policy.BestPath(_step));
-            foreach (var old in _evaluations.Select(e => e.Step).Where(s => !keep.Contains(s)))
-                File.Delete(policy.BestPath(old));
-        }
+        var (report, stopReason, keepBest) = await _monitor.EvaluateAsync(_steps, _at.Step, epoch, _clock.Elapsed, _cancellation).ConfigureAwait(false);
+        _reports.Add(report);
+        _stopReason ??= stopReason;
+        if (keepBest is null || _options.Checkpoints is not { } policy)
+            return;
+        if (keepBest.Contains(_at.Step))
+            WriteCheckpoint(policy.BestPath(_at.Step));
+        foreach (var old in _monitor.Evaluations.Select(e => e.Step).Where(s => !keepBest.Contains(s)))
+            File.Delete(policy.BestPath(old));
     }
 
-    private static double Monitored(EvaluationReport evaluation, string name) =>
-        evaluation.Metrics.TryGetValue(name, out var value)
-            ? value
-            : throw new ArgumentException($"The monitored metric '{name}' is not among the evaluation's ({string.Join(", ", evaluation.Metrics.Keys)}); add it to TrainerOptions.Metrics.");
-
-    /// <summary>The evaluated metrics but the loss, before any batch.</summary>
-    private MetricFold[] StartMetrics() => [.. _trainer.AllMetrics.Skip(1).Select(m => m.Start())];
+    /// <summary>The run's end once the blocks are done: canceled, or the result, checked as a checkpoint is.</summary>
+    private TrainingResult<TModel> Finish()
+    {
+        // Cancellation either stopped the step block itself or completed it by canceling the blocks upstream.
+        if (_canceled || _cancellation.IsCancellationRequested)
+        {
+            _reports.End();
+            throw new OperationCanceledException($"Training was canceled after step {_at.Step}.", _cancellation);
+        }
+        _stopReason ??= _at.Step == _firstStep ? "every epoch was already done: no steps taken" : "every epoch done";
+        if (_options.Checkpoints is { } checkpoints)
+            WriteCheckpoint(checkpoints.LastPath);
+        else
+            RequireFiniteParameters();
+        _reports.Add(new StoppedReport(_at.Step, _at.Epoch, _clock.Elapsed, _stopReason));
+        _reports.End();
+        var restoreBest = _options.EarlyStopping?.RestoreBest == true && _monitor.Best is not null;
+        return new TrainingResult<TModel>(restoreBest ? _monitor.Best! : _steps.Model, _steps.State, _at.Step, _at.Epoch, _stopReason, _monitor.Evaluations);
+    }
 
     /// <summary>Throws if the last update left a parameter non-finite: no checkpoint or result may hold it.</summary>
     private void RequireFiniteParameters()
     {
         if (NonFiniteGuard.CheckParameters(_steps.Model) is { } finding)
-            throw new NonFiniteParameterException(_step, finding);
+            throw new NonFiniteParameterException(_at.Step, finding);
     }
 
     private void WriteCheckpoint(string path)
     {
         RequireFiniteParameters();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var progress = new TrainingProgress(_step, _epoch, _position, _key.Bits64, _evaluations, _bestStep >= 0 ? _bestStep : null);
-        new TrainingCheckpoint<TModel>(_steps.Model, _steps.State, _options.EarlyStopping?.RestoreBest == true ? _best : null, progress).Save(path);
-        Report(new CheckpointReport(_step, _epoch, _clock.Elapsed, path));
-    }
-
-    /// <summary>
-    /// Step reports go out in bursts, at most <see cref="ReportInterval"/> apart (a progress display redraws about that
-    /// often); any other report goes out at once with those before it, so the order holds. A reader woken for every step
-    /// took a thread from the kernels' fork and join each time.
-    /// </summary>
-    private void Report(TrainingReport report)
-    {
-        _unsent.Add(report);
-        if (report is not StepReport || Stopwatch.GetElapsedTime(_lastSent) >= ReportInterval)
-            SendReports();
-    }
-
-    private void SendReports()
-    {
-        foreach (var report in _unsent)
-            _reports.Post(report);
-        _unsent.Clear();
-        _lastSent = Stopwatch.GetTimestamp();
-    }
-
-    /// <summary>Sends what is left and ends the report stream: on every way out of a run.</summary>
-    private void EndReports()
-    {
-        SendReports();
-        _reports.Complete();
-    }
-
-    private Loaded Load(BatchPlan plan, Key transformKey)
-    {
-        try
-        {
-            return new Loaded(_data.Load(plan, _options.Transform, transformKey), null);
-        }
-        catch (Exception e)
-        {
-            return new Loaded(null, ExceptionDispatchInfo.Capture(e));
-        }
-    }
-
-    private static Exception Rethrown(ExceptionDispatchInfo error)
-    {
-        error.Throw();
-        return error.SourceException;
+        var progress = new TrainingProgress(_at.Step, _at.Epoch, _at.Position, _key.Bits64, _monitor.Evaluations, _monitor.BestStep);
+        new TrainingCheckpoint<TModel>(_steps.Model, _steps.State, _options.EarlyStopping?.RestoreBest == true ? _monitor.Best : null, progress).Save(path);
+        _reports.Add(new CheckpointReport(_at.Step, _at.Epoch, _clock.Elapsed, path));
     }
 
     /// <summary>The exception that started a failure, out of the aggregates the blocks wrap it in.</summary>
@@ -323,6 +228,4 @@ internal sealed class TrainingGraph<TModel>
             // Stopping the producer after a failure; the failure itself is what the run reports.
         }
     }
-
-    private sealed record Loaded(Batch? Batch, ExceptionDispatchInfo? Error);
 }

@@ -10,11 +10,20 @@ internal static class TrainingMeters
 {
     private static readonly Meter Meter = new("Pipelines.Training");
 
-    public static Counter<long> Steps { get; } = Meter.CreateCounter<long>("pipelines.training.steps", description: "Optimizer steps taken.");
+    private static readonly Counter<long> Steps = Meter.CreateCounter<long>("pipelines.training.steps", description: "Optimizer steps taken.");
 
-    public static Counter<long> Examples { get; } = Meter.CreateCounter<long>("pipelines.training.examples", description: "Training examples seen.");
+    private static readonly Counter<long> Examples = Meter.CreateCounter<long>("pipelines.training.examples", description: "Training examples seen.");
 
-    public static Histogram<double> StepDuration { get; } = Meter.CreateHistogram<double>("pipelines.training.step.duration", "ms", "Time per optimizer step.");
+    private static readonly Histogram<double> StepDuration = Meter.CreateHistogram<double>("pipelines.training.step.duration", "ms", "Time per optimizer step.");
 
-    public static Histogram<double> Loss { get; } = Meter.CreateHistogram<double>("pipelines.training.loss", description: "The loss of each step's batch.");
+    private static readonly Histogram<double> Loss = Meter.CreateHistogram<double>("pipelines.training.loss", description: "The loss of each step's batch.");
+
+    /// <summary>Records one step of <paramref name="examples"/> examples that took <paramref name="duration"/> and had <paramref name="loss"/>.</summary>
+    public static void Record(TimeSpan duration, int examples, double loss)
+    {
+        Steps.Add(1);
+        Examples.Add(examples);
+        StepDuration.Record(duration.TotalMilliseconds);
+        Loss.Record(loss);
+    }
 }
