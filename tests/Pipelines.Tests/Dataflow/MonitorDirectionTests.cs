@@ -96,6 +96,30 @@ public sealed class MonitorDirectionTests
         Assert.Equal(accuracies.Max(), restored);
     }
 
+    /// <summary>The plateau watches the metric it is given, apart from early stopping's: replaying that metric's evaluations gives the run's scale.</summary>
+    [Fact]
+    public async Task The_plateau_observes_its_own_monitor_in_its_direction()
+    {
+        var options = new TrainerOptions
+        {
+            BatchSize = 8,
+            Epochs = 6,
+            Validation = TrainingData.Source(30, seed: 5),
+            Metrics = [Metric.Accuracy],
+            PlateauMonitor = "accuracy",
+        };
+        var plateau = Optimizers.ReduceOnPlateau(factor: 0.5, patience: 0);
+        var trainer = new Trainer<Chain>(Optimizers.Chain(Optimizers.Adam(0.5), plateau), (y, t) => Loss.CrossEntropy(y, t), options);
+        var result = await trainer.Train(TrainingData.Model(), TrainingData.Source(48), new Key(3)).Completion;
+        double Replayed(string metric, MonitorMode mode) =>
+            ((PlateauState)result.Evaluations.Aggregate(plateau.Init(TrainingData.Model()), (state, e) => state.Observe(e.Metrics[metric], mode))).Scale;
+        var scale = ((PlateauState)((ChainState)result.State).States[1]).Scale;
+        Assert.Equal(Replayed("accuracy", MonitorMode.Max), scale);
+        Assert.NotEqual(Replayed("loss", MonitorMode.Min), scale);
+        var error = Assert.Throws<ArgumentException>(() => new Trainer<Chain>(Optimizers.Sgd(0.1), (y, t) => Loss.CrossEntropy(y, t), options with { PlateauMonitor = "top5" }));
+        Assert.Contains("TrainerOptions.PlateauMonitor is 'top5', which is not among the evaluated metrics (loss, accuracy)", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_trainer_refuses_a_monitor_that_is_not_evaluated()
     {
