@@ -34,6 +34,7 @@ public sealed class InferencePipeline : IAsyncDisposable
     private readonly BufferBlock<Request> _queue;
     private readonly ActionBlock<Request[]> _executor;
     private readonly ConcurrentDictionary<(Shape, DType), Exception?> _shapes = new();
+    private readonly BatchGatherer _gatherer;
 
     /// <summary>The most input layouts whose check is remembered: a client sending ever new shapes must not grow the pipeline without bound.</summary>
     internal const int MaxCheckedShapes = 64;
@@ -73,6 +74,7 @@ public sealed class InferencePipeline : IAsyncDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _options = options ?? new InferenceOptions();
         _options.Validate();
+        _gatherer = new BatchGatherer(_options.MaxBatchSize, _options.MaxDelay, TimeProvider.System);
         _queue = new BufferBlock<Request>(new DataflowBlockOptions { BoundedCapacity = _options.QueueCapacity });
         _executor = new ActionBlock<Request[]>(Execute, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = _options.Parallelism, BoundedCapacity = _options.Parallelism });
         _queue.Completion.ContinueWith(_ => _arrival.Set(), TaskScheduler.Default);
@@ -247,14 +249,12 @@ public sealed class InferencePipeline : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gathers batches: the first live request, then whatever arrives until the batch is full or its oldest live request
-    /// has waited <see cref="InferenceOptions.MaxDelay"/>. A request of another shape starts the next batch. Requests
-    /// canceled or past their deadline, whether still queued or already gathered, are passed over: they hold no place and
-    /// set no delay.
+    /// Gathers batches: the first live request, then whatever arrives, for as long as <see cref="BatchGatherer"/>'s rule
+    /// says. A request of another shape starts the next batch. Requests canceled or past their deadline, whether still
+    /// queued or already gathered, are passed over: they hold no place and set no delay.
     /// </summary>
     private void Gather()
     {
-        var delay = (long)(_options.MaxDelay.TotalSeconds * Stopwatch.Frequency);
         Request? carried = null;
         while ((carried ?? NextLive()) is { } first)
         {
@@ -267,9 +267,9 @@ public sealed class InferencePipeline : IAsyncDisposable
             while (true)
             {
                 batch.RemoveAll(r => r.Result.IsCompleted);
-                if (batch.Count == 0 || batch.Count == _options.MaxBatchSize)
+                if (batch.Count == 0)
                     break;
-                if (_queue.TryReceive(out var next))
+                if (batch.Count < _options.MaxBatchSize && _queue.TryReceive(out var next))
                 {
                     if (!next.TryTake())
                         continue;
@@ -281,28 +281,15 @@ public sealed class InferencePipeline : IAsyncDisposable
                     batch.Add(next);
                     continue;
                 }
-                // Nothing queued and a slot free: go now, unless the last pass served more requests than this batch holds.
-                // Their callers come back within about one pass, so the batch waits that long for them (woken as soon as
-                // they are all queued; the timed wait is only the fallback for callers that went away).
-                if (Volatile.Read(ref _running) < _options.Parallelism)
-                {
-                    // The fallback wait is a whole millisecond, so it is taken only while that keeps within the delay.
-                    var (expected, now) = (Volatile.Read(ref _lastBatch), Stopwatch.GetTimestamp());
-                    var waitFor = batch.Count < expected && now < batch[0].Arrived + Volatile.Read(ref _lastExecution) && now + (Stopwatch.Frequency / 1000) <= batch[0].Arrived + delay;
-                    if (waitFor && !_queue.Completion.IsCompleted)
-                    {
-                        AwaitArrivals(expected - batch.Count, TimeSpan.FromMilliseconds(1), whileIdle: true);
-                        continue;
-                    }
-                    if (claimed = TryClaimSlot())
-                        break;
-                }
-                var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), batch[0].Arrived + delay);
-                if (remaining <= TimeSpan.FromMilliseconds(0.5) || _queue.Completion.IsCompleted)
+                var step = _gatherer.Next(batch.Count, batch[0].Arrived, Volatile.Read(ref _running) < _options.Parallelism, _queue.Completion.IsCompleted, Volatile.Read(ref _lastBatch), Volatile.Read(ref _lastExecution));
+                if (step.Kind == GatherKind.Dispatch && (claimed = TryClaimSlot()))
                     break;
-                // In the delay's last millisecond every arrival wakes the gatherer: under load they are a finer clock
-                // than the whole-millisecond timed wait, so the batch runs close to its delay.
-                AwaitArrivals(remaining < TimeSpan.FromMilliseconds(1) ? 1 : _options.MaxBatchSize - batch.Count, remaining);
+                if (step.Kind == GatherKind.Dispatch)
+                    step = _gatherer.Next(batch.Count, batch[0].Arrived, slotFree: false, _queue.Completion.IsCompleted, Volatile.Read(ref _lastBatch), Volatile.Read(ref _lastExecution));
+                if (step.Kind == GatherKind.Close)
+                    break;
+                // Woken as soon as the awaited requests are all queued; the timed wait is only the fallback.
+                AwaitArrivals(step.Awaited, step.Wait, whileIdle: step.Kind == GatherKind.AwaitCallers);
             }
             if (batch.Count > 0)
             {
