@@ -65,10 +65,27 @@ public sealed class CompositionTests
     public void BatchNorm_returns_its_updated_statistics_and_rejects_a_single_sample()
     {
         var layer = new BatchNorm1d(3);
-        var step = layer.Forward(Tensor.Normal(new Key(2), new Shape(8, 3), 5, 1), ForwardContext.Training(new Key(0)));
-        var next = (BatchNorm1d)step.Next;
-        Assert.NotSame(layer, next);
-        Assert.All(next.RunningMean!.ToFloat64Array(), m => Assert.InRange(m, 0.2, 0.8));
+        // PyTorch's update: running = (1 - momentum)·running + momentum·batch statistic, the variance unbiased (n − 1),
+        // over the batch and, for [N, C, L], the length axis too; the layer it ran on keeps its buffers.
+        foreach (var shape in new[] { new Shape(8, 3), new Shape(4, 3, 5) })
+        {
+            var x = Tensor.Normal(new Key(2), shape, 5, 1);
+            var next = (BatchNorm1d)layer.Forward(x, ForwardContext.Training(new Key(0))).Next;
+            Assert.NotSame(layer, next);
+            var values = x.ToFloat64Array();
+            var (length, n) = (shape.Rank == 3 ? shape[2] : 1, shape[0] * (shape.Rank == 3 ? shape[2] : 1));
+            for (var c = 0; c < 3; c++)
+            {
+                var channel = Enumerable.Range(0, shape[0]).SelectMany(i => Enumerable.Range(0, length).Select(l => values[(((i * 3) + c) * length) + l])).ToArray();
+                var mean = channel.Average();
+                var unbiased = channel.Sum(v => (v - mean) * (v - mean)) / (n - 1);
+                Assert.Equal(0.1 * mean, next.RunningMean!.ToFloat64Array()[c], 5);
+                Assert.Equal(0.9 + (0.1 * unbiased), next.RunningVar!.ToFloat64Array()[c], 5);
+            }
+            Assert.Equal(1L, next.NumBatchesTracked!.Item<long>());
+        }
+        Assert.True(layer.RunningMean!.BitwiseEquals(Tensor.Zeros(new Shape(3))) && layer.RunningVar!.BitwiseEquals(Tensor.Ones(new Shape(3))));
+        Assert.Equal(0L, layer.NumBatchesTracked!.Item<long>());
         Assert.Equal(["running_mean", "running_var", "num_batches_tracked"], layer.NamedBuffers().Select(b => b.Key));
         Assert.Contains("more than one value per channel", Assert.Throws<ArgumentException>(() => layer.Forward(Tensor.Zeros(new Shape(1, 3)), ForwardContext.Training(new Key(0)))).Message, StringComparison.Ordinal);
         Assert.Contains("expects input [N, 3]", Assert.Throws<ArgumentException>(() => layer.Forward(Tensor.Zeros(new Shape(2, 4)))).Message, StringComparison.Ordinal);

@@ -50,9 +50,19 @@ public sealed class OptimizerTests
             ("head", Optimizers.Adam(0.1)));
         var state = (GroupState)optimizer.Init(Model);
         Assert.Equal(["3.weight", "3.bias"], ((AdamState)state["head"]).FirstMoment.Names);
-        var (trained, next) = optimizer.Step(Pass(Model), state);
+        var pass = Pass(Model);
+        var (trained, next) = optimizer.Step(pass, state);
         Assert.Equal(1, ((AdamState)((GroupState)next)["head"]).Step);
-        Assert.NotEqual(Model.NamedParameters()["0.weight"].ToFloat64Array(), trained.NamedParameters()["0.weight"].ToFloat64Array());
+        Assert.IsNotType<AdamState>(((GroupState)next)["body"]);
+        // Each group moves exactly as its optimizer alone moves it: SGD on the body, Adam on the head.
+        var (bySgd, _) = Optimizers.Sgd(0.01).Step(pass, Optimizers.Sgd(0.01).Init(Model));
+        var (byAdam, _) = Optimizers.Adam(0.1).Step(pass, Optimizers.Adam(0.1).Init(Model));
+        foreach (var (name, value) in trained.NamedParameters())
+        {
+            var alone = (name.StartsWith("3.", StringComparison.Ordinal) ? byAdam : bySgd).NamedParameters()[name];
+            Assert.True(value.BitwiseEquals(alone), name);
+            Assert.False(value.BitwiseEquals(Model.NamedParameters()[name]), name);
+        }
         var e = Assert.Throws<ArgumentException>(() => Optimizers.MultiTransform(_ => "other", ("body", Optimizers.Identity)).Init(Model));
         Assert.Contains("Parameter '0.weight' is labelled 'other', which is none of the groups (body)", e.Message, StringComparison.Ordinal);
     }
