@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Pipelines.Tensors;
+
+namespace Pipelines.Serving;
+
+/// <summary>
+/// A REST inference request read from its JSON, with the binary tensor data extension: when the request says how long
+/// its JSON header is (<c>Inference-Header-Content-Length</c>), an input whose parameters give <c>binary_data_size</c>
+/// takes that many bytes from the data after the header, in input order.
+/// </summary>
+internal sealed record InferRequest(string? Id, IReadOnlyList<TensorInput> Inputs, IReadOnlyList<string> Outputs, bool BinaryOutput)
+{
+    /// <summary>Reads <paramref name="json"/> (and <paramref name="binary"/>, the bytes after it); malformed requests are the client's mistake, said as such.</summary>
+    public static InferRequest Read(ReadOnlyMemory<byte> json, ReadOnlySpan<byte> binary)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw Bad($"The request body is not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw Bad($"The request body must be a JSON object with \"inputs\", but it is a {root.ValueKind}.");
+            var id = root.TryGetProperty("id", out var idElement) ? idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : throw Bad("\"id\" must be a string.") : null;
+            if (!root.TryGetProperty("inputs", out var inputsElement) || inputsElement.ValueKind != JsonValueKind.Array)
+                throw Bad("The request must have \"inputs\", an array of tensors.");
+            var inputs = new List<TensorInput>();
+            var offset = 0;
+            foreach (var element in inputsElement.EnumerateArray())
+            {
+                var input = ReadInput(element, binary, ref offset);
+                inputs.Add(input);
+            }
+            if (offset != binary.Length)
+                throw Bad($"The request carries {binary.Length} bytes of binary data after its JSON header, but its inputs' binary_data_size take {offset}.");
+            var binaryOutput = Parameter(root, "binary_data_output") is { ValueKind: JsonValueKind.True };
+            var outputs = new List<string>();
+            if (root.TryGetProperty("outputs", out var outputsElement))
+            {
+                if (outputsElement.ValueKind != JsonValueKind.Array)
+                    throw Bad("\"outputs\" must be an array of {\"name\": ...} objects.");
+                foreach (var output in outputsElement.EnumerateArray())
+                {
+                    outputs.Add(Name(output, "output"));
+                    binaryOutput |= Parameter(output, "binary_data") is { ValueKind: JsonValueKind.True };
+                }
+            }
+            return new InferRequest(id, inputs, outputs, binaryOutput);
+        }
+    }
+
+    private static TensorInput ReadInput(JsonElement element, ReadOnlySpan<byte> binary, ref int offset)
+    {
+        var name = Name(element, "input");
+        var datatype = element.TryGetProperty("datatype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : throw Bad($"Input '{name}' needs a \"datatype\" string.");
+        if (!element.TryGetProperty("shape", out var s) || s.ValueKind != JsonValueKind.Array)
+            throw Bad($"Input '{name}' needs a \"shape\", an array of whole numbers.");
+        var shape = s.EnumerateArray().Select(dim => dim.ValueKind == JsonValueKind.Number && dim.TryGetInt64(out var n) && n >= 0 ? n : throw Bad($"Input '{name}' has shape {s.GetRawText()}; every dimension must be a whole number of at least 0.")).ToArray();
+        var type = TensorInput.TypeOf(datatype, name);
+        if (Parameter(element, "binary_data_size") is { } size)
+        {
+            if (!size.TryGetInt32(out var bytes) || bytes < 0 || bytes > binary.Length - offset)
+                throw Bad($"Input '{name}' says binary_data_size {size.GetRawText()}, but {binary.Length - offset} bytes of binary data are left.");
+            var elements = TensorInput.FromBytes(binary.Slice(offset, bytes), datatype, name);
+            offset += bytes;
+            return new TensorInput(name, datatype, shape, elements);
+        }
+        if (!element.TryGetProperty("data", out var data))
+            throw Bad($"Input '{name}' needs \"data\" (or binary_data_size with the binary extension).");
+        return new TensorInput(name, datatype, shape, Elements(data, type, name));
+    }
+
+    /// <summary>The elements of <paramref name="data"/>, flat or nested as the tensor's natural form, row-major.</summary>
+    private static Array Elements(JsonElement data, DType type, string name)
+    {
+        var values = new List<JsonElement>();
+        Flatten(data, values, name);
+        try
+        {
+            return type switch
+            {
+                DType.Float32 => values.Select(v => v.GetSingle()).ToArray(),
+                DType.Float64 => values.Select(v => v.GetDouble()).ToArray(),
+                _ => values.Select(v => v.GetInt64()).ToArray(),
+            };
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw Bad($"Input '{name}' has data that is not all {Datatypes.Name(type)} numbers.");
+        }
+    }
+
+    private static void Flatten(JsonElement element, List<JsonElement> values, string name)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                    Flatten(item, values, name);
+                break;
+            case JsonValueKind.Number:
+                values.Add(element);
+                break;
+            default:
+                throw Bad($"Input '{name}' has {element.ValueKind} in its data, where numbers (or arrays of them) belong.");
+        }
+    }
+
+    private static string Name(JsonElement element, string what) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+            ? n.GetString()!
+            : throw Bad($"Each {what} must be an object with a \"name\" string.");
+
+    private static JsonElement? Parameter(JsonElement element, string name) =>
+        element.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(name, out var value) ? value : null;
+
+    private static InferenceFaultException Bad(string message) => new(InferenceFault.BadRequest, message);
+}
