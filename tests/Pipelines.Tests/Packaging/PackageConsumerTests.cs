@@ -114,6 +114,82 @@ public sealed partial class PackageConsumerTests
         }
     }
 
+    /// <summary>
+    /// The network server as a user writes it: docs/serving.md's block as the Program.cs of a new web app referencing
+    /// the packed Pipelines.Serving, run on a free port of 127.0.0.1, then asked for a digit's scores over HTTP.
+    /// </summary>
+    [Fact]
+    public async Task A_web_app_referencing_the_serving_package_serves_the_docs_model_over_http()
+    {
+        var work = Directory.CreateTempSubdirectory("pipelines-serving-");
+        var version = $"0.1.0-serving.{Guid.NewGuid():N}";
+        var caches = new[] { "pipelines", "pipelines.serving" }.Select(id => Path.Combine(GlobalPackages(), id, version)).ToList();
+        Process? server = null;
+        try
+        {
+            var feed = Pack(work.FullName, version, Path.Combine(SourceTree.Library, "Pipelines.csproj"), Path.Combine(SourceTree.Root, "src", "Pipelines.Serving", "Pipelines.Serving.csproj"));
+            var app = Directory.CreateDirectory(Path.Combine(work.FullName, "server")).FullName;
+            UseFeed(app, feed);
+            File.WriteAllText(Path.Combine(app, "Server.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk.Web">
+                  <PropertyGroup>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <Nullable>enable</Nullable>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Pipelines.Serving" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            var docs = File.ReadAllText(Path.Combine(SourceTree.Root, "docs", "serving.md"));
+            File.WriteAllText(Path.Combine(app, "Program.cs"), CSharpBlock().Matches(docs).First().Groups[1].Value);
+            Run("dotnet", ["build", "-c", "Release"], app);
+            var port = FreePort();
+            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = app, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "run", "-c", "Release", "--no-build", "--urls", $"http://127.0.0.1:{port}" })
+                start.ArgumentList.Add(argument);
+            server = Process.Start(start)!;
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var ready = false;
+            for (var clock = Stopwatch.StartNew(); !ready && clock.Elapsed < Limit && !server.HasExited; await Task.Delay(200))
+            {
+                try
+                {
+                    ready = (await http.GetAsync("/v2/health/ready")).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+            }
+            Assert.True(ready, $"The server never became ready: {(server.HasExited ? await server.StandardError.ReadToEndAsync() : "still starting")}");
+            var zeros = string.Join(", ", Enumerable.Repeat("0", 64));
+            using var response = await http.PostAsync("/v2/models/digits/infer", new StringContent($$"""{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 64], "data": [{{zeros}}]}]}""", System.Text.Encoding.UTF8, "application/json"));
+            var answer = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, answer);
+            Assert.Contains("\"model_name\":\"digits\"", answer, StringComparison.Ordinal);
+            Assert.Contains("\"shape\":[1,10]", answer, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (server is { HasExited: false })
+                server.Kill(entireProcessTree: true);
+            server?.Dispose();
+            work.Delete(recursive: true);
+            foreach (var cache in caches.Where(Directory.Exists))
+                Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Packs the projects (as built by this test run's configuration) at <paramref name="version"/> into a new local feed folder.</summary>
     private static string Pack(string work, string version, params string[] projects)
     {
