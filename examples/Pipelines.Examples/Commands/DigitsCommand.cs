@@ -55,13 +55,19 @@ public static class DigitsCommand
         return 0;
     }
 
+    /// <summary>The recipe's model, 64-512-256-10 with dropout, initialised from <paramref name="key"/> (a saved model loads into it).</summary>
+    public static Chain Architecture(Key key)
+    {
+        var keys = key.Split(3);
+        return new Linear(keys[0], 64, 512) >> new ReLU() >> new Dropout(0.3)
+             >> new Linear(keys[1], 512, 256) >> new ReLU() >> new Dropout(0.3)
+             >> new Linear(keys[2], 256, 10);
+    }
+
     /// <summary>The recipe's run (see the class remarks).</summary>
     public static TrainingRun<Chain> Train(Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, Key key, int epochs, CancellationToken cancellation = default)
     {
-        var keys = key.Split(3);
-        var model = new Linear(keys[0], 64, 512) >> new ReLU() >> new Dropout(0.3)
-                  >> new Linear(keys[1], 512, 256) >> new ReLU() >> new Dropout(0.3)
-                  >> new Linear(keys[2], 256, 10);
+        var model = Architecture(key);
         var steps = epochs * ((trainX.Shape[0] + 31) / 32);
         var trainer = new Trainer<Chain>(
             Optimizers.AdamW(Schedules.OneCycle(3e-3, steps), weightDecay: 1e-4),

@@ -12,10 +12,12 @@ namespace Pipelines.Examples.Commands;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Description = "the inference pipeline under 64 callers of single requests: throughput and p50/p99 against one-at-a-time";
+    public const string Description = "the inference pipeline under 64 callers of single requests: throughput and p50/p99 against one-at-a-time; --http PORT serves the main job's digits model over the network";
 
     public static async Task<int> Run(CommandLine line)
     {
+        if (line.Flag("http"))
+            return await ServeHttpCommand.Run(line);
         var output = new Output("serve", line);
         var requests = line.Int("requests", 20_000);
         var model = new Linear(new Key(0), 784, 256) >> new ReLU() >> new Linear(new Key(1), 256, 128) >> new ReLU() >> new Linear(new Key(2), 128, 10);
