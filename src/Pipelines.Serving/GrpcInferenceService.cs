@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pipelines.Serving.Grpc;
 using Pipelines.Tensors;
 
@@ -10,16 +11,16 @@ namespace Pipelines.Serving;
 /// cancellation (the client gone) takes its examples out of their forming batches, and a failure is the status the
 /// protocol's clients expect.
 /// </summary>
-internal sealed class GrpcInferenceService(InferenceModels models) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class GrpcInferenceService(InferenceModels models, HealthCheckService health) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
 
-    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
-        Task.FromResult(new ServerReadyResponse { Ready = models.Names.All(n => models.Find(n) is not null) });
+    public override async Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+        new() { Ready = (await health.CheckHealthAsync(context.CancellationToken).ConfigureAwait(false)).Status == HealthStatus.Healthy };
 
     public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
-        Task.FromResult(new ModelReadyResponse { Ready = models.Find(request.Name) is { } m && (request.Version.Length == 0 || request.Version == m.Version) });
+        Task.FromResult(new ModelReadyResponse { Ready = models.Find(request.Name) is { IsServing: true } m && (request.Version.Length == 0 || request.Version == m.Version) });
 
     public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerMetadataResponse { Name = ServerInfo.Name, Version = ServerInfo.Version, Extensions = { ServerInfo.Extensions } });

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
 using Pipelines.Layers;
 
 namespace Pipelines.Serving;
@@ -24,13 +25,18 @@ public static class InferenceServingExtensions
         return services;
     }
 
-    /// <summary>Maps the Open Inference Protocol: its REST endpoints under <c>/v2</c> and its gRPC service.</summary>
+    /// <summary>
+    /// Maps the Open Inference Protocol (its REST endpoints under <c>/v2</c> and its gRPC service) and <c>/metrics</c>,
+    /// the Prometheus scrape of the pipelines' and ASP.NET Core's metrics. Readiness (<c>/v2/health/ready</c>) is the
+    /// app's health checks, the served models' among them.
+    /// </summary>
     /// <param name="app">The app.</param>
     public static IEndpointRouteBuilder MapInference(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
         RestEndpoints.Map(app);
         app.MapGrpcService<GrpcInferenceService>();
+        app.MapPrometheusScrapingEndpoint();
         return app;
     }
 
@@ -44,6 +50,12 @@ public static class InferenceServingExtensions
         services.AddSingleton(_ => registration.Models);
         services.AddSingleton<IInferenceModels>(provider => provider.GetRequiredService<InferenceModels>());
         services.AddGrpc();
+        services.AddHealthChecks().AddCheck<ServedModelsHealthCheck>("pipelines-models");
+        // The pipelines' meter and ASP.NET Core's own, for a Prometheus scrape of /metrics; an app's own OpenTelemetry
+        // setup adds to this one.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter("Pipelines.Inference", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
         return registration.Models;
     }
 

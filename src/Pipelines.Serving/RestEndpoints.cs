@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Pipelines.Serving;
 
@@ -18,12 +19,13 @@ internal static class RestEndpoints
     {
         var v2 = app.MapGroup("/v2");
         v2.MapGet("/health/live", () => Results.Ok());
-        v2.MapGet("/health/ready", (InferenceModels models) => models.Names.All(n => models.Find(n) is not null) ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+        v2.MapGet("/health/ready", async (HealthCheckService health, CancellationToken cancellation) =>
+            (await health.CheckHealthAsync(cancellation).ConfigureAwait(false)).Status == HealthStatus.Healthy ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         v2.MapGet(string.Empty, () => Results.Json(new { name = ServerInfo.Name, version = ServerInfo.Version, extensions = ServerInfo.Extensions }));
         foreach (var prefix in new[] { "/models/{name}", "/models/{name}/versions/{version}" })
         {
             v2.MapGet(prefix, (InferenceModels models, string name, string? version) => Metadata(models, name, version));
-            v2.MapGet(prefix + "/ready", (InferenceModels models, string name, string? version) => Resolve(models, name, version) is { Model: not null } ? Results.Ok() : Results.NotFound());
+            v2.MapGet(prefix + "/ready", (InferenceModels models, string name, string? version) => Resolve(models, name, version) is { Model.IsServing: true } ? Results.Ok() : Results.NotFound());
             v2.MapPost(prefix + "/infer", (HttpContext context, InferenceModels models, string name, string? version) => InferAsync(context, models, name, version));
         }
     }

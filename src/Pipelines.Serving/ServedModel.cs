@@ -64,6 +64,16 @@ internal sealed class ServedModel
         return new ServedModel(name, version, model, options, outputShape, probe.DType);
     }
 
+    /// <summary>Whether the version takes new requests (it is not retired, and its pipeline has not completed).</summary>
+    public bool IsServing
+    {
+        get
+        {
+            lock (_drained)
+                return !_retired && !Pipeline.Completion.IsCompleted;
+        }
+    }
+
     /// <summary>Counts a request in unless the version is retired.</summary>
     public bool TryEnter()
     {
