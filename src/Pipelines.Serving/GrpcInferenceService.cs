@@ -17,7 +17,7 @@ internal sealed class GrpcInferenceService(InferenceModels models, HealthCheckSe
         Task.FromResult(new ServerLiveResponse { Live = true });
 
     public override async Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
-        new() { Ready = (await health.CheckHealthAsync(context.CancellationToken).ConfigureAwait(false)).Status == HealthStatus.Healthy };
+        new() { Ready = (await health.CheckHealthAsync(context.CancellationToken).ConfigureAwait(false)).Status != HealthStatus.Unhealthy };
 
     public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
         Task.FromResult(new ModelReadyResponse { Ready = models.Find(request.Name) is { IsServing: true } m && (request.Version.Length == 0 || request.Version == m.Version) });

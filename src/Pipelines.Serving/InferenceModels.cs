@@ -10,6 +10,7 @@ internal sealed class InferenceModels : IInferenceModels, IAsyncDisposable
     private readonly ConcurrentDictionary<string, ServedModel> _current = new(StringComparer.Ordinal);
     private readonly List<string> _names = [];
     private readonly List<ServedModel> _retired = [];
+    private readonly Dictionary<string, WatchedModelFile> _watched = new(StringComparer.Ordinal);
     private readonly Lock _swapping = new();
 
     public IReadOnlyList<string> Names
@@ -31,7 +32,16 @@ internal sealed class InferenceModels : IInferenceModels, IAsyncDisposable
                 throw new ArgumentException($"A model named '{name}' is already served; names must differ.", nameof(name));
             _current[name] = ServedModel.Create(name, options.Version, model, options);
             _names.Add(name);
+            if (options.WatchFile is { } path)
+                _watched[name] = new WatchedModelFile(this, name, path);
         }
+    }
+
+    /// <summary>Why the watched file of <paramref name="name"/> was last not served, or null.</summary>
+    public string? WatchFailure(string name)
+    {
+        lock (_swapping)
+            return _watched.GetValueOrDefault(name)?.LastFailure;
     }
 
     /// <summary>The model of <paramref name="name"/>, or null when none is served under it.</summary>
@@ -75,7 +85,11 @@ internal sealed class InferenceModels : IInferenceModels, IAsyncDisposable
     {
         List<ServedModel> all;
         lock (_swapping)
+        {
+            foreach (var watched in _watched.Values)
+                watched.Dispose();
             all = [.. _current.Values, .. _retired];
+        }
         foreach (var model in all)
             model.Retire();
         await Task.WhenAll(all.Select(m => m.Drained)).ConfigureAwait(false);

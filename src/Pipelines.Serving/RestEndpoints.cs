@@ -20,7 +20,7 @@ internal static class RestEndpoints
         var v2 = app.MapGroup("/v2");
         v2.MapGet("/health/live", () => Results.Ok());
         v2.MapGet("/health/ready", async (HealthCheckService health, CancellationToken cancellation) =>
-            (await health.CheckHealthAsync(cancellation).ConfigureAwait(false)).Status == HealthStatus.Healthy ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+            (await health.CheckHealthAsync(cancellation).ConfigureAwait(false)).Status != HealthStatus.Unhealthy ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         v2.MapGet(string.Empty, () => Results.Json(new { name = ServerInfo.Name, version = ServerInfo.Version, extensions = ServerInfo.Extensions }));
         foreach (var prefix in new[] { "/models/{name}", "/models/{name}/versions/{version}" })
         {

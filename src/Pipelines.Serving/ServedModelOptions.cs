@@ -27,6 +27,13 @@ public sealed record ServedModelOptions
     /// <summary>Batching, queue and parallelism of the model's pipeline.</summary>
     public InferenceOptions Inference { get; init; } = new();
 
+    /// <summary>
+    /// A safetensors file to watch: whenever it is written, its weights are loaded into the served model's architecture
+    /// and, once checked, swapped in as the next version. A file that fails to load (a partial write, another
+    /// architecture) changes nothing; readiness reports it as degraded until a good one arrives. Null watches nothing.
+    /// </summary>
+    public string? WatchFile { get; init; }
+
     /// <summary>The most examples one request may hold; a larger request is refused before anything runs.</summary>
     public int MaxExamplesPerRequest { get; init; } = 1024;
 }

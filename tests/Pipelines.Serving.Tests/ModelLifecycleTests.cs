@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pipelines.Dataflow;
+using Pipelines.IO;
 using Pipelines.Layers;
 using Pipelines.Tensors;
 using Xunit;
@@ -70,6 +73,48 @@ public sealed class ModelLifecycleTests
         Assert.Equal(first.Forward(x.Reshape(new Shape(1, 12))).ToFloat32Array().Select(BitConverter.SingleToInt32Bits), answer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => BitConverter.SingleToInt32Bits(e.GetSingle())));
     }
 
+    /// <summary>A watched safetensors file: each good write is the next version; a bad one changes nothing and shows as degraded readiness.</summary>
+    [Fact]
+    public async Task A_watched_file_swaps_in_each_good_write_and_ignores_a_bad_one()
+    {
+        var folder = Directory.CreateTempSubdirectory("pipelines-watch-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "mlp.safetensors");
+            var (first, second) = (ServingHost.Model(3), ServingHost.Model(30));
+            StateDict.Save(path, first);
+            await using var host = await ServingHost.StartAsync(services => services.AddInference("mlp", first, new ServedModelOptions { InputShape = ServingHost.Example, WatchFile = path }));
+            var health = host.Services.GetRequiredService<HealthCheckService>();
+            StateDict.Save(path, second);
+            for (var waited = 0; waited < 100 && host.Models.VersionOf("mlp") == "1"; waited++)
+                await Task.Delay(100);
+            Assert.Equal("2", host.Models.VersionOf("mlp"));
+            var x = Tensor.Normal(new Key(6), ServingHost.Example);
+            var (_, answer, _) = await PostAsync(host, x);
+            Assert.Equal(second.Forward(x.Reshape(new Shape(1, 12))).ToFloat32Array().Select(BitConverter.SingleToInt32Bits), answer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => BitConverter.SingleToInt32Bits(e.GetSingle())));
+            Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+            // Another architecture's weights: refused, version 2 still serves, readiness degraded but ready.
+            StateDict.Save(path, new Linear(new Key(1), 12, 4));
+            HealthReport report;
+            var polls = 0;
+            do
+            {
+                await Task.Delay(100);
+                report = await health.CheckHealthAsync();
+            }
+            while (report.Status == HealthStatus.Healthy && ++polls < 100);
+            Assert.Equal(HealthStatus.Degraded, report.Status);
+            Assert.Contains("could not be loaded into model 'mlp'", report.Entries["pipelines-models"].Description, StringComparison.Ordinal);
+            Assert.Equal("2", host.Models.VersionOf("mlp"));
+            Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/v2/health/ready")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(host, x)).Status);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task A_swap_to_a_model_of_another_signature_is_refused_and_changes_nothing()
     {
@@ -95,27 +140,28 @@ public sealed class ModelLifecycleTests
         gate.Close();
         var held = PostAsync(host, Tensor.Zeros(ServingHost.Example));
         Assert.True(gate.Entered.Wait(TimeSpan.FromSeconds(10)), "the first request never reached the model");
-        // Behind the held pass, one request waits in the gatherer's full batch and one in the queue of one; the next is
-        // refused. Requests are sent until one is, each given time to settle, however slowly the machine runs them.
-        var accepted = new List<Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)>>();
-        (HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)? refused = null;
-        for (var attempt = 0; attempt < 10 && refused is null; attempt++)
+        // Behind the held pass at most two more are taken (one in the gatherer's full batch, one in the queue of one), so
+        // of four more at least two are refused at once, however slowly the machine runs.
+        var more = new List<Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)>>();
+        for (var i = 0; i < 4; i++)
         {
-            var next = PostAsync(host, Tensor.Zeros(ServingHost.Example));
-            if (await Task.WhenAny(next, Task.Delay(500)) == next && await next is var answered && answered.Status != HttpStatusCode.OK)
-                refused = answered;
-            else
-                accepted.Add(next);
+            more.Add(PostAsync(host, Tensor.Zeros(ServingHost.Example)));
+            await Task.Delay(100);
         }
-        Assert.NotNull(refused);
-        var (status, body, response) = refused.Value;
-        Assert.InRange(accepted.Count, 1, 2);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
-        Assert.Contains("queue is full", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        for (var polls = 0; polls < 200 && more.Count(m => m.IsCompleted) < 2; polls++)
+            await Task.Delay(100);
+        var refused = more.Where(m => m.IsCompleted).ToList();
+        Assert.True(refused.Count >= 2, $"{refused.Count} of 4 requests beyond the queue's room were answered while the model was held");
+        foreach (var answer in refused)
+        {
+            var (status, body, response) = await answer;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
+            Assert.Contains("queue is full", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
         gate.Open();
         Assert.Equal(HttpStatusCode.OK, (await held).Status);
-        Assert.All(await Task.WhenAll(accepted), a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.All(await Task.WhenAll(more.Except(refused)), a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, a.Status.ToString()));
         gate.Close();
         var blocked = PostAsync(host, Tensor.Zeros(ServingHost.Example));
         Assert.True(gate.Entered.Wait(TimeSpan.FromSeconds(10)));

@@ -34,6 +34,8 @@ public sealed class ServingHost : IAsyncDisposable
 
     public IInferenceModels Models => _app.Services.GetRequiredService<IInferenceModels>();
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<ServingHost> StartAsync(Action<IServiceCollection> models)
     {
         var builder = WebApplication.CreateSlimBuilder();
