@@ -79,37 +79,53 @@ internal sealed record InferRequest(string? Id, IReadOnlyList<TensorInput> Input
     /// <summary>The elements of <paramref name="data"/>, flat or nested as the tensor's natural form, row-major.</summary>
     private static Array Elements(JsonElement data, DType type, string name)
     {
-        var values = new List<JsonElement>();
-        Flatten(data, values, name);
-        try
+        var count = Count(data, name);
+        var index = 0;
+        switch (type)
         {
-            return type switch
-            {
-                DType.Float32 => values.Select(v => v.GetSingle()).ToArray(),
-                DType.Float64 => values.Select(v => v.GetDouble()).ToArray(),
-                _ => values.Select(v => v.GetInt64()).ToArray(),
-            };
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        {
-            throw Bad($"Input '{name}' has data that is not all {Datatypes.Name(type)} numbers.");
+            case DType.Float32:
+                var floats = new float[count];
+                Fill(data, ref index, (e, i) => e.TryGetSingle(out floats[i]), name, type);
+                return floats;
+            case DType.Float64:
+                var doubles = new double[count];
+                Fill(data, ref index, (e, i) => e.TryGetDouble(out doubles[i]), name, type);
+                return doubles;
+            default:
+                var longs = new long[count];
+                Fill(data, ref index, (e, i) => e.TryGetInt64(out longs[i]), name, type);
+                return longs;
         }
     }
 
-    private static void Flatten(JsonElement element, List<JsonElement> values, string name)
+    /// <summary>How many numbers <paramref name="element"/> holds, nested arrays included; anything else in it is an error.</summary>
+    private static int Count(JsonElement element, string name)
     {
         switch (element.ValueKind)
         {
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                    Flatten(item, values, name);
-                break;
             case JsonValueKind.Number:
-                values.Add(element);
-                break;
+                return 1;
+            case JsonValueKind.Array:
+                var count = 0;
+                foreach (var item in element.EnumerateArray())
+                    count += item.ValueKind == JsonValueKind.Number ? 1 : Count(item, name);
+                return count;
             default:
                 throw Bad($"Input '{name}' has {element.ValueKind} in its data, where numbers (or arrays of them) belong.");
         }
+    }
+
+    /// <summary>Reads every number of <paramref name="element"/> in order, each at the next index.</summary>
+    private static void Fill(JsonElement element, ref int index, Func<JsonElement, int, bool> read, string name, DType type)
+    {
+        if (element.ValueKind == JsonValueKind.Number)
+        {
+            if (!read(element, index++))
+                throw Bad($"Input '{name}' has {element.GetRawText()} in its data, which is not a {Datatypes.Name(type)} number.");
+            return;
+        }
+        foreach (var item in element.EnumerateArray())
+            Fill(item, ref index, read, name, type);
     }
 
     private static string Name(JsonElement element, string what) =>

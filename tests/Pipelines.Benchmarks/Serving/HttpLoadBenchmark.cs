@@ -52,8 +52,13 @@ internal static class HttpLoadBenchmark
         // falls on both alike.
         await using var batching = await Server.StartAsync(model, new InferenceOptions { MaxBatchSize = 64, MaxDelay = TimeSpan.FromMilliseconds(1), QueueCapacity = 16384 });
         await using var single = await Server.StartAsync(model, new InferenceOptions { MaxBatchSize = 1, QueueCapacity = 16384 });
+        // Warm-up on both servers and both encodings, long enough for the JIT's tiers to settle before the first row.
         foreach (var server in new[] { batching, single })
-            await Autocannon(server.Url + "/v2/models/mlp/infer", body, 16, 1);
+        {
+            await Autocannon(server.Url + "/v2/models/mlp/infer", body, 16, 3);
+            await Autocannon(server.Url + "/v2/models/mlp/infer", binary, 16, 1, header.Length);
+            await Autocannon(server.Url + "/v2/models/mlp/infer", body, 1, 1);
+        }
         foreach (var connections in Connections)
         {
             rows.Add(("batching", connections, await Autocannon(batching.Url + "/v2/models/mlp/infer", body, connections, seconds)));
