@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Pipelines.Tensors;
 
 namespace Pipelines.Serving;
@@ -16,4 +17,12 @@ internal static class Datatypes
 
     /// <summary>Bytes per element of <paramref name="type"/>.</summary>
     public static int Size(DType type) => type == DType.Float32 ? 4 : 8;
+
+    /// <summary>The elements of <paramref name="tensor"/> as the protocol's raw contents: row-major, little-endian (the machine's order, see <see cref="TensorInput.FromBytes"/>).</summary>
+    public static ReadOnlySpan<byte> RawBytes(Tensor tensor) => tensor.DType switch
+    {
+        DType.Float32 => MemoryMarshal.AsBytes(tensor.AsSpan<float>()),
+        DType.Float64 => MemoryMarshal.AsBytes(tensor.AsSpan<double>()),
+        _ => MemoryMarshal.AsBytes(tensor.AsSpan<long>()),
+    };
 }

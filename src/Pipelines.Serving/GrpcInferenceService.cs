@@ -57,7 +57,7 @@ internal sealed class GrpcInferenceService(InferenceModels models, HealthCheckSe
             answer.Outputs.Add(tensor);
             // Answered in the form asked in: raw bytes for raw inputs, typed contents otherwise.
             if (request.RawInputContents.Count > 0)
-                answer.RawOutputContents.Add(UnsafeByteOperations.UnsafeWrap(Raw(output)));
+                answer.RawOutputContents.Add(ByteString.CopyFrom(Datatypes.RawBytes(output)));
             else
                 tensor.Contents = Contents(output);
             return answer;
@@ -106,13 +106,6 @@ internal sealed class GrpcInferenceService(InferenceModels models, HealthCheckSe
             return new TensorInput(input.Name, input.Datatype, shape, elements);
         })];
     }
-
-    private static byte[] Raw(Tensor output) => output.DType switch
-    {
-        DType.Float32 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(output.AsSpan<float>()).ToArray(),
-        DType.Float64 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(output.AsSpan<double>()).ToArray(),
-        _ => System.Runtime.InteropServices.MemoryMarshal.AsBytes(output.AsSpan<long>()).ToArray(),
-    };
 
     private static InferTensorContents Contents(Tensor output)
     {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Pipelines.Tensors;
 
@@ -49,16 +48,9 @@ internal static class InferResponse
         }
         var header = buffer.WrittenCount;
         if (binary)
-            buffer.Write(Bytes(output));
+            buffer.Write(Datatypes.RawBytes(output));
         return (buffer.WrittenSpan.ToArray(), header);
     }
-
-    private static ReadOnlySpan<byte> Bytes(Tensor output) => output.DType switch
-    {
-        DType.Float32 => MemoryMarshal.AsBytes(output.AsSpan<float>()),
-        DType.Float64 => MemoryMarshal.AsBytes(output.AsSpan<double>()),
-        _ => MemoryMarshal.AsBytes(output.AsSpan<long>()),
-    };
 
     private static void WriteElements(Utf8JsonWriter json, Tensor output)
     {

@@ -13,6 +13,7 @@ namespace Pipelines.Serving;
 /// </summary>
 internal sealed class ServedModel
 {
+    private readonly Lock _counting = new();
     private int _inFlight;
     private bool _retired;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -69,7 +70,7 @@ internal sealed class ServedModel
     {
         get
         {
-            lock (_drained)
+            lock (_counting)
                 return !_retired && !Pipeline.Completion.IsCompleted;
         }
     }
@@ -77,7 +78,7 @@ internal sealed class ServedModel
     /// <summary>Counts a request in unless the version is retired.</summary>
     public bool TryEnter()
     {
-        lock (_drained)
+        lock (_counting)
         {
             if (_retired)
                 return false;
@@ -89,7 +90,7 @@ internal sealed class ServedModel
     /// <summary>Counts a request out; the last one out of a retired version completes its pipeline.</summary>
     public void Leave()
     {
-        lock (_drained)
+        lock (_counting)
         {
             if (--_inFlight > 0 || !_retired)
                 return;
@@ -100,7 +101,7 @@ internal sealed class ServedModel
     /// <summary>Takes no new requests; the pipeline completes once those in flight have their answers.</summary>
     public void Retire()
     {
-        lock (_drained)
+        lock (_counting)
         {
             if (_retired)
                 return;

@@ -23,9 +23,6 @@ internal sealed class BatchGatherer(int maxBatchSize, TimeSpan maxDelay, TimePro
     private static readonly TimeSpan OneWait = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(0.5);
 
-    /// <summary>The clock's time now, in its ticks.</summary>
-    public long Now => clock.GetTimestamp();
-
     /// <summary>The next move for a batch of <paramref name="count"/> live requests (at least one) once the queue is drained.</summary>
     /// <param name="count">The batch's live requests.</param>
     /// <param name="oldestArrived">The clock's time its oldest live request arrived.</param>
