@@ -105,7 +105,8 @@ internal static class RestEndpoints
         }
         catch (BadHttpRequestException e)
         {
-            return Error(e.StatusCode, $"The request body could not be read: {e.Message}");
+            // A body over the server's limit among them: the client's mistake, named with the limit Kestrel gives.
+            return Error(StatusCodes.Status400BadRequest, $"The request body could not be read: {e.Message}");
         }
     }
 

@@ -153,6 +153,15 @@ public sealed class RestProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_over_the_servers_limit_is_a_400_naming_the_limit()
+    {
+        await using var small = await ServingHost.StartAsync(services => services.AddInference("mlp", Model, new ServedModelOptions { InputShape = ServingHost.Example }), maxRequestBodySize: 1000);
+        using var response = await small.Http.PostAsync("/v2/models/mlp/infer", new StringContent(InferBody(Enumerable.Range(0, 20).Select(Input)), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("The max request body size is 1000 bytes", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_timeout_header_is_a_400()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/mlp/infer") { Content = new StringContent(InferBody([Input(0)]), Encoding.UTF8, "application/json") };

@@ -36,12 +36,14 @@ public sealed class ServingHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServingHost> StartAsync(Action<IServiceCollection> models)
+    public static async Task<ServingHost> StartAsync(Action<IServiceCollection> models, long? maxRequestBodySize = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (maxRequestBodySize is { } limit)
+                kestrel.Limits.MaxRequestBodySize = limit;
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
         });

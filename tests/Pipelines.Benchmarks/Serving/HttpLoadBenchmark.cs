@@ -17,7 +17,7 @@ namespace Pipelines.Benchmarks.Serving;
 /// <c>serve-load [--seconds S]</c>: the 784-256-128-10 MLP behind Pipelines.Serving on 127.0.0.1, loaded by
 /// <c>autocannon</c> (npm) with single-example JSON requests at 1, 16, 64 and 256 connections, dynamic batching on
 /// (MaxBatchSize 64, MaxDelay 1 ms) and off (MaxBatchSize 1) in the same run, and batching with the binary tensor data
-/// extension instead of JSON: requests/s and p50/p99 latency, against
+/// extension instead of JSON, and closed-loop gRPC callers with raw contents: requests/s and p50/p99 latency, against
 /// the HTTP stack's own cost (the liveness endpoint at the same load) and the latency contract (the delay, one full
 /// batch's forward pass and that HTTP cost). autocannon is not installed by this command: <c>npm install -g autocannon</c>.
 /// </summary>
@@ -66,6 +66,8 @@ internal static class HttpLoadBenchmark
             rows.Add(("batching, binary", connections, await Autocannon(batching.Url + "/v2/models/mlp/infer", binary, connections, seconds, header.Length)));
             rows.Add(("no batching, binary", connections, await Autocannon(single.Url + "/v2/models/mlp/infer", binary, connections, seconds, header.Length)));
             rows.Add(("http only (live)", connections, await Autocannon(batching.Url + "/v2/health/live", null, connections, seconds)));
+            rows.Add(("grpc batching", connections, await GrpcLoad(batching.GrpcUrl, example, connections, seconds)));
+            rows.Add(("grpc no batching", connections, await GrpcLoad(single.GrpcUrl, example, connections, seconds)));
         }
         File.Delete(body);
         File.Delete(binary);
@@ -74,7 +76,7 @@ internal static class HttpLoadBenchmark
         Console.WriteLine($"{"mode",-20} {"conn",5} {"req/s",10} {"p50 ms",8} {"p99 ms",8} {"non-2xx",8} {"vs none",8}");
         foreach (var (mode, connections, load) in rows)
         {
-            var baseline = mode.EndsWith("binary", StringComparison.Ordinal) ? "no batching, binary" : "no batching";
+            var baseline = mode.StartsWith("grpc", StringComparison.Ordinal) ? "grpc no batching" : mode.EndsWith("binary", StringComparison.Ordinal) ? "no batching, binary" : "no batching";
             var none = rows.First(r => r.Mode == baseline && r.Connections == connections).Load;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode,-20} {connections,5} {load.RequestsPerSecond,10:F0} {load.P50,8:F2} {load.P99,8:F2} {load.Failed,8} {load.RequestsPerSecond / none.RequestsPerSecond,8:F2}"));
         }
@@ -126,24 +128,66 @@ internal static class HttpLoadBenchmark
         return new Load(json.GetProperty("requests").GetProperty("average").GetDouble(), latency.GetProperty("p50").GetDouble(), latency.GetProperty("p99").GetDouble(), failed);
     }
 
+    /// <summary>
+    /// Closed-loop gRPC callers (the generated client; one HTTP/2 channel per 16 callers, as a client pool would), each
+    /// sending raw FP32 contents and waiting for its answer before the next: requests/s and p50/p99 in ms.
+    /// </summary>
+    private static async Task<Load> GrpcLoad(string url, Tensor example, int callers, int seconds)
+    {
+        var channels = Enumerable.Range(0, (callers + 15) / 16).Select(_ => Grpc.Net.Client.GrpcChannel.ForAddress(url)).ToList();
+        var raw = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(example.AsSpan<float>()));
+        var request = new Pipelines.Serving.Grpc.ModelInferRequest { ModelName = "mlp", Inputs = { new Pipelines.Serving.Grpc.ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Shape = { 1, 784 } } }, RawInputContents = { raw } };
+        var latencies = new List<double>[callers];
+        var failed = 0L;
+        var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
+        {
+            var client = new Pipelines.Serving.Grpc.GRPCInferenceService.GRPCInferenceServiceClient(channels[c / 16]);
+            latencies[c] = [];
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await client.ModelInferAsync(request);
+                    latencies[c].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                catch (global::Grpc.Core.RpcException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        })));
+        foreach (var channel in channels)
+            channel.Dispose();
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        return new Load(all.Length / (double)seconds, all[all.Length / 2], all[Math.Min(all.Length - 1, all.Length * 99 / 100)], failed);
+    }
+
     private sealed record Load(double RequestsPerSecond, double P50, double P99, long Failed);
 
     /// <summary>The served model on a free loopback port, HTTP/1.1, as an app registers it.</summary>
-    private sealed class Server(WebApplication app, string url) : IAsyncDisposable
+    private sealed class Server(WebApplication app, string url, string grpcUrl) : IAsyncDisposable
     {
         public string Url { get; } = url;
+
+        public string GrpcUrl { get; } = grpcUrl;
 
         public static async Task<Server> StartAsync(Layer model, InferenceOptions options)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
-            var port = FreePort();
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http1));
+            var (port, grpcPort) = (FreePort(), FreePort());
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(IPAddress.Loopback, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            });
             builder.Services.AddInference("mlp", model, new ServedModelOptions { InputShape = new Shape(784), Inference = options });
             var app = builder.Build();
             app.MapInference();
             await app.StartAsync();
-            return new Server(app, $"http://127.0.0.1:{port}");
+            return new Server(app, $"http://127.0.0.1:{port}", $"http://127.0.0.1:{grpcPort}");
         }
 
         public async ValueTask DisposeAsync()
