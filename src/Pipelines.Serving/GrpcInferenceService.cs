@@ -66,7 +66,6 @@ internal sealed class GrpcInferenceService(InferenceModels models, HealthCheckSe
         {
             throw Status(e.Fault switch
             {
-                InferenceFault.NotFound => StatusCode.NotFound,
                 InferenceFault.Unavailable => StatusCode.ResourceExhausted,
                 InferenceFault.Timeout => StatusCode.DeadlineExceeded,
                 _ => StatusCode.InvalidArgument,

@@ -6,9 +6,6 @@ internal enum InferenceFault
     /// <summary>The client's mistake: 400, INVALID_ARGUMENT.</summary>
     BadRequest,
 
-    /// <summary>No such model or version: 404, NOT_FOUND.</summary>
-    NotFound,
-
     /// <summary>The model's queue is full or it is shutting down: 503 with Retry-After, RESOURCE_EXHAUSTED.</summary>
     Unavailable,
 

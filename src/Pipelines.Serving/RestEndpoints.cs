@@ -97,7 +97,6 @@ internal static class RestEndpoints
                 context.Response.Headers.RetryAfter = "1";
             return Error(e.Fault switch
             {
-                InferenceFault.NotFound => StatusCodes.Status404NotFound,
                 InferenceFault.Unavailable => StatusCodes.Status503ServiceUnavailable,
                 InferenceFault.Timeout => StatusCodes.Status504GatewayTimeout,
                 _ => StatusCodes.Status400BadRequest,
