@@ -7,18 +7,40 @@ namespace Pipelines.Kernels;
 /// <summary>Matrix products on tensors, dispatched on dtype to the GEMM engine.</summary>
 public static unsafe class Products
 {
-    /// <summary>The matrix product of [m, k] and [k, n], like <c>torch.mm</c>.</summary>
-    /// <param name="a">The left factor, [m, k].</param>
-    /// <param name="b">The right factor, [k, n], of the same dtype.</param>
-    public static Tensor MatMul(Tensor a, Tensor b)
+    /// <summary>
+    /// The matrix product of [..., m, k] and [..., k, n], like <c>torch.matmul</c> for operands of rank 2 or more: the
+    /// leading axes broadcast, and each matrix of the result is the product of its two matrices, computed as that
+    /// product alone would be (bitwise the same for any batch, thread count and vector width).
+    /// </summary>
+    /// <param name="a">The left factor, [..., m, k].</param>
+    /// <param name="b">The right factor, [..., k, n], of the same dtype.</param>
+    public static Tensor MatMul(Tensor a, Tensor b) => MatMul(a, b, transposeA: false, transposeB: false);
+
+    /// <summary>op(a)·op(b), where op swaps a factor's last two axes when asked: the products a batched product's backward needs, without copying a transpose.</summary>
+    internal static Tensor MatMul(Tensor a, Tensor b, bool transposeA, bool transposeB)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (a.Rank != 2 || b.Rank != 2 || a.Shape[1] != b.Shape[0])
-            throw new ArgumentException($"MatMul expects [m, k] and [k, n] but got {a.Shape} and {b.Shape}.");
+        if (transposeA && transposeB)
+            throw new ArgumentException("A product transposes at most one of its factors.");
+        if (a.Rank < 2 || b.Rank < 2)
+            throw new ArgumentException($"MatMul expects [..., m, k] and [..., k, n] (rank 2 or more) but got {a.Shape} and {b.Shape}.");
+        var (m, k) = transposeA ? (a.Shape[-1], a.Shape[-2]) : (a.Shape[-2], a.Shape[-1]);
+        var (kb, n) = transposeB ? (b.Shape[-1], b.Shape[-2]) : (b.Shape[-2], b.Shape[-1]);
+        if (k != kb)
+            throw new ArgumentException($"MatMul expects [..., m, k] and [..., k, n] but got {a.Shape} and {b.Shape}{(transposeA || transposeB ? " (one of them transposed)" : "")}: k is {k} and {kb}.");
         RequireSameDType("MatMul", a, b);
-        var (m, k, n) = (a.Shape[0], a.Shape[1], b.Shape[1]);
-        return a.DType == DType.Float32 ? MatMul<float>(a, b, m, k, n) : MatMul<double>(a, b, m, k, n);
+        Shape batch;
+        try
+        {
+            batch = Tensor.BroadcastShapes(new Shape(a.Shape.Dims[..^2]), new Shape(b.Shape.Dims[..^2]));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"MatMul's leading axes do not broadcast: {e.Message}", e);
+        }
+        var product = new BatchedProduct(m, k, n, transposeA, transposeB);
+        return a.DType == DType.Float32 ? product.Run<float>(a, b, batch) : product.Run<double>(a, b, batch);
     }
 
     /// <summary>x[..., k]·w[n, k]ᵀ + bias[n]: the forward product of a linear layer, with the weight packed once and cached.</summary>
@@ -40,14 +62,6 @@ public static unsafe class Products
     {
         if (a.DType != b.DType)
             throw new ArgumentException($"{operation} needs operands of one dtype but got {a.DType.Name()} and {b.DType.Name()}; convert one with To().");
-    }
-
-    private static Tensor MatMul<T>(Tensor a, Tensor b, int m, int k, int n)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        var c = GC.AllocateUninitializedArray<T>(m * n);
-        Engine.Multiply<T>(a.Span<T>(), Math.Max(1, k), b.Span<T>(), Math.Max(1, n), c, Math.Max(1, n), m, n, k);
-        return Tensor.Own(c, new Shape(m, n));
     }
 
     private static Tensor WithWeight<T>(Tensor x, Tensor w, bool transposed, Tensor? bias, Shape resultShape)
@@ -110,5 +124,33 @@ public static unsafe class Products
         var c = donated is null ? GC.AllocateUninitializedArray<T>(n * k) : donated.Uninitialized<T>(n * k);
         Engine.TransposeMultiply<T>(dy.Span<T>(), Math.Max(1, n), x.Span<T>(), Math.Max(1, k), c, Math.Max(1, k), n, k, r);
         return Tensor.Own(c, new Shape(n, k));
+    }
+
+    /// <summary>One product per matrix of the broadcast batch, each on the GEMM as it would run alone.</summary>
+    private readonly record struct BatchedProduct(int M, int K, int N, bool TransposeA, bool TransposeB)
+    {
+        public Tensor Run<T>(Tensor a, Tensor b, Shape batch)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var c = GC.AllocateUninitializedArray<T>(batch.ElementCount * M * N);
+            var aMatrices = Tensor.Arange(new Shape(a.Shape.Dims[..^2]).ElementCount, DType.Int64).Reshape(new Shape(a.Shape.Dims[..^2])).BroadcastTo(batch).AsSpan<long>();
+            var bMatrices = Tensor.Arange(new Shape(b.Shape.Dims[..^2]).ElementCount, DType.Int64).Reshape(new Shape(b.Shape.Dims[..^2])).BroadcastTo(batch).AsSpan<long>();
+            var x = a.Span<T>();
+            var y = b.Span<T>();
+            var (aSize, bSize, cSize) = (M * K, K * N, M * N);
+            for (var i = 0; i < batch.ElementCount; i++)
+            {
+                var left = x.Slice((int)aMatrices[i] * aSize, aSize);
+                var right = y.Slice((int)bMatrices[i] * bSize, bSize);
+                var result = c.AsSpan(i * cSize, cSize);
+                if (TransposeA)
+                    Engine.TransposeMultiply<T>(left, Math.Max(1, M), right, Math.Max(1, N), result, Math.Max(1, N), M, N, K);
+                else if (TransposeB)
+                    Engine.MultiplyTransposed<T>(left, Math.Max(1, K), right, Math.Max(1, K), result, Math.Max(1, N), M, N, K);
+                else
+                    Engine.Multiply<T>(left, Math.Max(1, K), right, Math.Max(1, N), result, Math.Max(1, N), M, N, K);
+            }
+            return Tensor.Own(c, new Shape([.. batch.Dims, M, N]));
+        }
     }
 }

@@ -140,7 +140,7 @@ public abstract partial record Layer
         Buffers = 2,
     }
 
-    private Layer RebuildChecked(LayerParts parts)
+    private protected Layer RebuildChecked(LayerParts parts)
     {
         var rebuilt = Rebuild(parts);
         if (rebuilt is null || rebuilt.GetType() != GetType())

@@ -98,6 +98,20 @@ internal readonly struct MaximumPrimitive : IPrimitiveBinary
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, y, destination);
 }
 
+internal readonly struct MinimumPrimitive : IPrimitiveBinary
+{
+    public static string Name => "minimum";
+
+    public static T Invoke<T>(T x, T y)
+        where T : unmanaged, IFloatingPointIeee754<T> => T.Min(x, y);
+
+    public static void Invoke<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(x, y, destination);
+
+    public static void Invoke<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(x, y, destination);
+}
+
 internal readonly struct NegatePrimitive : IPrimitiveUnary
 {
     public static void Invoke<T>(ReadOnlySpan<T> x, Span<T> destination)

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Numerics;
 
 namespace Pipelines.Tensors;
@@ -57,6 +58,56 @@ public sealed partial class Tensor
     /// <param name="a">One operand.</param>
     /// <param name="b">The other operand.</param>
     public static Tensor Maximum(Tensor a, Tensor b) => Broadcast<MaximumPrimitive>(a, b);
+
+    /// <summary>Element-wise minimum with broadcasting, like <c>torch.minimum</c> (NaN if either is NaN).</summary>
+    /// <param name="a">One operand.</param>
+    /// <param name="b">The other operand.</param>
+    public static Tensor Minimum(Tensor a, Tensor b) => Broadcast<MinimumPrimitive>(a, b);
+
+    /// <summary><paramref name="s"/> minus each element.</summary>
+    /// <param name="s">The scalar.</param>
+    /// <param name="a">The tensor.</param>
+    public static Tensor operator -(double s, Tensor a) => WithScalar<AddPrimitive>(-a, s);
+
+    /// <summary><paramref name="s"/> plus each element.</summary>
+    /// <param name="s">The scalar.</param>
+    /// <param name="a">The tensor.</param>
+    public static Tensor operator +(double s, Tensor a) => WithScalar<AddPrimitive>(a, s);
+
+    /// <summary><paramref name="s"/> divided by each element.</summary>
+    /// <param name="s">The scalar.</param>
+    /// <param name="a">The tensor.</param>
+    public static Tensor operator /(double s, Tensor a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return Full(a.Shape, s, a.DType) / a;
+    }
+
+    /// <summary>Each element raised to <paramref name="exponent"/>, like <c>x.pow(p)</c>.</summary>
+    /// <param name="exponent">The power.</param>
+    public Tensor Pow(double exponent)
+    {
+        RequireFloatingPoint("pow");
+        if (DType == DType.Float32)
+        {
+            var data = GC.AllocateUninitializedArray<float>(Count);
+            TensorPrimitives.Pow(Span<float>(), (float)exponent, data);
+            return new Tensor(data, 0, Shape);
+        }
+        var result = GC.AllocateUninitializedArray<double>(Count);
+        TensorPrimitives.Pow(Span<double>(), exponent, result);
+        return new Tensor(result, 0, Shape);
+    }
+
+    /// <summary>Each element limited to [<paramref name="min"/>, <paramref name="max"/>], like <c>x.clamp(min, max)</c> (NaN stays NaN).</summary>
+    /// <param name="min">The lower bound; -∞ for none.</param>
+    /// <param name="max">The upper bound; +∞ for none.</param>
+    public Tensor Clamp(double min = double.NegativeInfinity, double max = double.PositiveInfinity)
+    {
+        if (min > max)
+            throw new ArgumentException($"Clamp's min ({min}) is above its max ({max}).", nameof(min));
+        return WithScalar<MinimumPrimitive>(WithScalar<MaximumPrimitive>(this, min), max);
+    }
 
     /// <summary>Element-wise absolute value.</summary>
     public Tensor Abs() => Unary<AbsPrimitive>(this, "abs");

@@ -38,6 +38,16 @@ public sealed partial class Tensor
         return DType == DType.Float32 ? Scalar(TensorPrimitives.Min(Span<float>()), DType) : Scalar(TensorPrimitives.Min(Span<double>()), DType);
     }
 
+    /// <summary>Largest entry along <paramref name="axis"/>, like <c>x.max(dim).values</c>: the first of equal maxima, NaN if there is one.</summary>
+    /// <param name="axis">The axis to reduce; negative counts from the end.</param>
+    /// <param name="keepDim">Keep the axis with extent 1, like <c>keepdim=True</c>.</param>
+    public Tensor Max(int axis, bool keepDim = false)
+    {
+        RequireFloatingPoint("Max");
+        var values = Gather(axis, ArgMax(axis, keepDim: true));
+        return keepDim ? values : values.Reshape(Shape.Reduced(axis, keep: false));
+    }
+
     /// <summary>Sum along <paramref name="axis"/>, accumulated in double, like <c>x.sum(dim)</c>.</summary>
     /// <param name="axis">The axis to sum over; negative counts from the end.</param>
     /// <param name="keepDim">Keep the axis with extent 1, like <c>keepdim=True</c>.</param>

@@ -1,0 +1,57 @@
+using Pipelines.Tensors;
+
+namespace Pipelines.Layers;
+
+/// <summary>
+/// A layer that writes only its forward pass: in terms of its children, its parameters and operations on
+/// <see cref="Variable"/>s, each recorded on the pass's <see cref="Tape"/>. The backward pass is derived from the tape,
+/// and the gradient is a layer of this type, as every layer's is. List the parameters and children in
+/// <see cref="Layer.Parts"/> and rebuild from them in <c>Rebuild</c>, as for any layer.
+/// </summary>
+/// <example>
+/// <code>
+/// public sealed record GatedLinearUnit(Linear Value, Linear Gate) : DerivedLayer
+/// {
+///     public override LayerParts Parts => new() { Children = [("value", Value), ("gate", Gate)] };
+///     protected override Layer Rebuild(LayerParts parts) => new GatedLinearUnit(parts.Child&lt;Linear&gt;("value"), parts.Child&lt;Linear&gt;("gate"));
+///     protected override Variable Forward(Variable x, Tape tape) => tape.Call(Value, x) * tape.Call(Gate, x).Sigmoid();
+/// }
+/// </code>
+/// </example>
+public abstract record DerivedLayer : Layer
+{
+    /// <summary>
+    /// The forward pass on one input: run children with <see cref="Tape.Call(Layer, Variable)"/>, use parameters through
+    /// <see cref="Tape.Parameter(Tensor)"/>, and combine them with <see cref="Variable"/>'s operations. Plain tensors
+    /// and numbers in an expression are constants (buffers, masks).
+    /// </summary>
+    /// <param name="x">The input.</param>
+    /// <param name="tape">This pass's record: children, parameters, the mode and the layer's random draws.</param>
+    protected abstract Variable Forward(Variable x, Tape tape);
+
+    /// <inheritdoc/>
+    protected sealed override Traced ForwardCore(Tensor x, ForwardContext context)
+    {
+        var tape = new Tape(this, context, x);
+        var output = Forward(tape.Input, tape)
+            ?? throw new InvalidOperationException($"{Describe(context.Path)} forward returned null.");
+        tape.Finish(output);
+        return new Traced(output.Value, tape, tape.Next());
+    }
+
+    /// <inheritdoc/>
+    protected sealed override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
+    {
+        var tape = Expect<Tape>(trace);
+        if (!ReferenceEquals(tape.Layer, this))
+            throw new ArgumentException($"{Describe(trace.Path)} backward was given the tape of another layer's forward.", nameof(trace));
+        ExpectGradient(tape.Output, dy, trace);
+        return tape.Backward(dy, inputGradient);
+    }
+
+    /// <summary>How errors name this layer at <paramref name="path"/>.</summary>
+    internal string DescribeAt(string path) => Describe(path);
+
+    /// <summary>This layer rebuilt from <paramref name="parts"/>, checked to be of this type.</summary>
+    internal Layer From(LayerParts parts) => RebuildChecked(parts);
+}

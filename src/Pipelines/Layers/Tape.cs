@@ -1,0 +1,271 @@
+using Pipelines.Kernels;
+using Pipelines.Tensors;
+
+namespace Pipelines.Layers;
+
+/// <summary>
+/// The record of one forward pass of a <see cref="DerivedLayer"/>: every operation on its <see cref="Variable"/>s, the
+/// children it ran with their traces, and the parameters it read, in the order they happened. It is the pass's
+/// <see cref="Trace"/>, handed back to the layer's backward as any trace is, and the backward walks it in reverse. It is
+/// built by the pass alone (no global tape) and never changes once the forward has returned.
+/// </summary>
+public sealed record Tape : Trace
+{
+    private readonly List<Step> _steps = [];
+    private readonly ForwardContext _context;
+    private readonly LayerParts _parts;
+    private readonly Layer?[] _next;
+    private int _output = -1;
+    private ulong _draws;
+
+    internal Tape(DerivedLayer layer, ForwardContext context, Tensor input)
+    {
+        Layer = layer;
+        _context = context;
+        _parts = layer.Parts;
+        _next = new Layer?[_parts.Children.Length];
+        Path = context.Path;
+        Input = Record(input, new Step(StepKind.Input, fromInput: true, fromParameters: false));
+    }
+
+    /// <summary>Whether the pass trains (dropout draws) or evaluates.</summary>
+    public Mode Mode => _context.Mode;
+
+    /// <summary>The layer whose forward this tape records.</summary>
+    internal DerivedLayer Layer { get; }
+
+    /// <summary>The forward's input.</summary>
+    internal Variable Input { get; }
+
+    /// <summary>The forward's output, once the forward has returned.</summary>
+    internal Tensor Output => _steps[_output].Value;
+
+    /// <summary>
+    /// Runs <paramref name="child"/> (a child this layer lists in <see cref="Layer.Parts"/>) on <paramref name="x"/>,
+    /// under the child's name: its path, key, taps and gradient follow from that name. A child run twice sees the state
+    /// its first run left (batch normalisation's running statistics), and its gradient is the sum of both runs'.
+    /// </summary>
+    /// <param name="child">The child, as the layer's property holds it.</param>
+    /// <param name="x">Its input.</param>
+    public Variable Call(Layer child, Variable x)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        var found = -1;
+        for (var i = 0; i < _parts.Children.Length; i++)
+        {
+            if (!ReferenceEquals(_parts.Children[i].Layer, child))
+                continue;
+            if (found >= 0)
+                throw new ArgumentException($"{Layer.DescribeAt(Path)} lists this {child.GetType().Name} twice, as '{_parts.Children[found].Name}' and '{_parts.Children[i].Name}'; call it by name with Call(name, x).", nameof(child));
+            found = i;
+        }
+        if (found < 0)
+            throw new ArgumentException($"{Layer.DescribeAt(Path)} called a {child.GetType().Name} that is not one of its children; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.", nameof(child));
+        return Run(found, x);
+    }
+
+    /// <summary>Runs the child named <paramref name="name"/> on <paramref name="x"/>, as <see cref="Call(Layer, Variable)"/> does.</summary>
+    /// <param name="name">The child's name in <see cref="Layer.Parts"/>.</param>
+    /// <param name="x">Its input.</param>
+    public Variable Call(string name, Variable x)
+    {
+        for (var i = 0; i < _parts.Children.Length; i++)
+        {
+            if (_parts.Children[i].Name == name)
+                return Run(i, x);
+        }
+        throw new ArgumentException($"{Layer.DescribeAt(Path)} has no child '{name}'; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.", nameof(name));
+    }
+
+    /// <summary>
+    /// <paramref name="parameter"/> (a tensor this layer lists among its parameters in <see cref="Layer.Parts"/>) as a
+    /// variable whose gradient becomes the parameter's gradient. A buffer or any other tensor is used as it is, a constant.
+    /// </summary>
+    /// <param name="parameter">The parameter, as the layer's property holds it.</param>
+    public Variable Parameter(Tensor parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        foreach (var (name, tensor) in _parts.Parameters)
+        {
+            if (ReferenceEquals(tensor, parameter))
+                return Record(parameter, new Step(StepKind.Parameter, fromInput: false, fromParameters: true) { Name = name });
+        }
+        var buffer = _parts.Buffers.FirstOrDefault(b => ReferenceEquals(b.Tensor, parameter)).Name;
+        throw new ArgumentException(buffer is null
+            ? $"{Layer.DescribeAt(Path)} asked for a {parameter.Shape} tensor that is not one of its parameters; Parts lists: {Names(_parts.Parameters.Select(p => p.Name))}."
+            : $"{Layer.DescribeAt(Path)} asked for its buffer '{buffer}' as a parameter; a buffer is not trained: use the tensor itself, a constant.", nameof(parameter));
+    }
+
+    /// <summary>
+    /// Dropout, as <see cref="Dropout"/> does it: in training, each element is zeroed with probability
+    /// <paramref name="p"/> and the rest scaled by 1/(1−p); in evaluation, <paramref name="x"/> itself. Each call draws
+    /// from the layer's key folded with its place among the pass's draws, so the same context gives the same masks.
+    /// </summary>
+    /// <param name="x">The input.</param>
+    /// <param name="p">The probability of zeroing an element, in [0, 1).</param>
+    public Variable Dropout(Variable x, double p)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!(p >= 0 && p < 1))
+            throw new ArgumentOutOfRangeException(nameof(p), p, $"{Layer.DescribeAt(Path)} dropout probability must be in [0, 1) but got {p}.");
+        var key = _context.LayerKey.Fold(_draws++);
+        if (Mode == Mode.Eval || p == 0)
+            return x;
+        var mask = DropoutMask.Create(key, x.Shape, p, x.DType);
+        return Variable.Unary(x, x.Value * mask, g => g * mask);
+    }
+
+    /// <summary>A new step on this tape holding <paramref name="value"/>; its inputs must be this tape's variables or constants.</summary>
+    internal Variable Operation(Tensor value, IReadOnlyList<Variable> inputs, Func<Tensor, Tensor>?[] rules)
+    {
+        var ids = new int[inputs.Count];
+        var (fromInput, fromParameters) = (false, false);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = inputs[i].Tape is null ? -1 : inputs[i].Id;
+            if (ids[i] < 0)
+                continue;
+            fromInput |= _steps[ids[i]].FromInput;
+            fromParameters |= _steps[ids[i]].FromParameters;
+        }
+        return Record(value, new Step(StepKind.Operation, fromInput, fromParameters) { Inputs = ids, Rules = rules });
+    }
+
+    /// <summary>Closes the record at the forward's output.</summary>
+    internal void Finish(Variable output)
+    {
+        if (output.Tape is null)
+            output = Record(output.Value, new Step(StepKind.Operation, fromInput: false, fromParameters: false) { Inputs = [], Rules = [] });
+        else if (!ReferenceEquals(output.Tape, this))
+            throw new InvalidOperationException($"{Layer.DescribeAt(Path)} forward returned a variable of another layer's pass.");
+        _output = output.Id;
+    }
+
+    /// <summary>The layer after the pass: each child as its last run left it.</summary>
+    internal Layer Next()
+    {
+        var changed = false;
+        for (var i = 0; i < _next.Length; i++)
+            changed |= _next[i] is { } next && !ReferenceEquals(next, _parts.Children[i].Layer);
+        return changed ? Layer.From(_parts with { Children = [.. _parts.Children.Select((c, i) => (c.Name, _next[i] ?? c.Layer))] }) : Layer;
+    }
+
+    /// <summary>The derived backward pass: the tape walked from the output to the input, each step's rule applied once.</summary>
+    internal (Tensor? Dx, Layer Gradient) Backward(Tensor dy, bool inputGradient)
+    {
+        var gradients = new Tensor?[_output + 1];
+        gradients[_output] = dy;
+        var parameters = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var children = new Layer?[_parts.Children.Length];
+        Tensor? dx = null;
+        bool Wanted(int id) => id >= 0 && (_steps[id].FromParameters || (inputGradient && _steps[id].FromInput));
+        void Add(int id, Tensor g) => gradients[id] = gradients[id] is { } sum ? sum + g : g;
+        for (var id = _output; id >= 0; id--)
+        {
+            if (gradients[id] is not { } g || !Wanted(id))
+                continue;
+            gradients[id] = null;
+            var step = _steps[id];
+            switch (step.Kind)
+            {
+                case StepKind.Input:
+                    dx = g;
+                    break;
+                case StepKind.Parameter:
+                    parameters[step.Name!] = parameters.TryGetValue(step.Name!, out var sum) ? sum + g : g;
+                    break;
+                case StepKind.Child:
+                    var input = step.Inputs[0];
+                    var (childDx, childGradient) = step.Ran!.Backward(step.ChildTrace!, g, Wanted(input));
+                    children[step.Child] = children[step.Child] is { } total ? total + childGradient : childGradient;
+                    if (Wanted(input))
+                        Add(input, childDx!);
+                    break;
+                default:
+                    for (var i = 0; i < step.Inputs.Length; i++)
+                    {
+                        if (Wanted(step.Inputs[i]) && step.Rules[i] is { } rule)
+                            Add(step.Inputs[i], rule(g));
+                    }
+                    break;
+            }
+        }
+        if (inputGradient)
+            dx ??= Tensor.Zeros(_steps[0].Value.Shape, _steps[0].Value.DType);
+        if (_parts.IsEmpty)
+            return (dx, Layer);
+        var gradient = Layer.From(_parts with
+        {
+            Parameters = [.. _parts.Parameters.Select(p => (p.Name, parameters.TryGetValue(p.Name, out var g) ? g : Tensor.Zeros(p.Tensor.Shape, p.Tensor.DType)))],
+            Children = [.. _parts.Children.Select((c, i) => (c.Name, children[i] ?? c.Layer.ZerosLike()))],
+        });
+        return (dx, gradient);
+    }
+
+    private Variable Run(int child, Variable x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        Own(x, "a child's input");
+        var (name, listed) = _parts.Children[child];
+        var layer = _next[child] ?? listed;
+        var traced = layer.Forward(x.Value, _context.Child(name));
+        _next[child] = traced.Next;
+        var from = x.Tape is null ? (false, false) : (_steps[x.Id].FromInput, _steps[x.Id].FromParameters);
+        // A child's own parameters make its output depend on parameters even when its input is a constant.
+        return Record(traced.Output, new Step(StepKind.Child, from.Item1, fromParameters: true)
+        {
+            Inputs = [x.Tape is null ? -1 : x.Id],
+            Child = child,
+            Ran = layer,
+            ChildTrace = traced.Trace,
+        });
+    }
+
+    /// <summary>Refuses a variable of another pass, naming where it was used.</summary>
+    internal void Own(Variable x, string use)
+    {
+        if (x.Tape is not null && !ReferenceEquals(x.Tape, this))
+            throw new InvalidOperationException($"{Layer.DescribeAt(Path)} used a variable of another layer's pass ({x.Tape.Layer.DescribeAt(x.Tape.Path)}) as {use}; variables belong to the forward that made them.");
+    }
+
+    private Variable Record(Tensor value, Step step)
+    {
+        step.Value = value;
+        _steps.Add(step);
+        return new Variable(value, this, _steps.Count - 1);
+    }
+
+    private static string Names(IEnumerable<string> names) => string.Join(", ", names.DefaultIfEmpty("(none)"));
+
+    private enum StepKind
+    {
+        Input,
+        Parameter,
+        Child,
+        Operation,
+    }
+
+    /// <summary>One recorded step: what made the value, and whether it depends on the input and on parameters (so the backward skips what needs no gradient).</summary>
+    private sealed class Step(StepKind kind, bool fromInput, bool fromParameters)
+    {
+        public StepKind Kind { get; } = kind;
+
+        public bool FromInput { get; } = fromInput;
+
+        public bool FromParameters { get; } = fromParameters;
+
+        public Tensor Value { get; set; } = null!;
+
+        public int[] Inputs { get; init; } = [];
+
+        public Func<Tensor, Tensor>?[] Rules { get; init; } = [];
+
+        public string? Name { get; init; }
+
+        public int Child { get; init; }
+
+        public Layer? Ran { get; init; }
+
+        public Trace? ChildTrace { get; init; }
+    }
+}
