@@ -181,6 +181,44 @@ public static class LayerLaws
             }
         });
 
+    /// <summary>
+    /// Every path a forward pass visits (in training and in evaluation) is a layer's path that <see cref="Layer.Parts"/>
+    /// names: a composite that runs a child under another name than the one it lists (a typo in
+    /// <c>context.Child("...")</c>) fails this, since that child's key, taps and errors would then name nothing.
+    /// </summary>
+    /// <param name="layer">The layer.</param>
+    /// <param name="example">One example's shape.</param>
+    public static Property PathsAreParts(Layer layer, Shape example)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        return Prop.ForAll(Generate.Inputs(example, DType.Float32, minLeadingRank: 1, maxLeadingRank: 2), input =>
+            CheckPathsAreParts(layer, input.Tensor, new Key((ulong)input.Seed)) is { } failure ? false.Label($"{failure}, {input}") : true.Label(nameof(PathsAreParts)));
+    }
+
+    /// <summary>The check behind <see cref="PathsAreParts"/> at one input: null when it holds, else what failed.</summary>
+    /// <param name="layer">The layer.</param>
+    /// <param name="x">An input.</param>
+    /// <param name="key">The training pass's key.</param>
+    public static string? CheckPathsAreParts(Layer layer, Tensor x, Key key)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        void Walk(Layer l, string path)
+        {
+            known.Add(path);
+            foreach (var (name, child) in l.Parts.Children)
+                Walk(child, path.Length == 0 ? name : $"{path}.{name}");
+        }
+        Walk(layer, "");
+        var visited = new List<string>();
+        foreach (var mode in new[] { ForwardContext.Training(key), ForwardContext.Evaluation })
+            layer.Forward(x, mode with { Tap = (path, _, _, _) => visited.Add(path) });
+        var stray = visited.FirstOrDefault(path => !known.Contains(path));
+        return stray is null
+            ? null
+            : $"{nameof(PathsAreParts)}: the forward ran a layer at '{stray}', which Parts does not name (it names: {string.Join(", ", known.Where(k => k.Length > 0).DefaultIfEmpty("(no children)"))}); does a composite run a child under another name than the one it lists?";
+    }
+
     /// <summary>The same key builds the same layer, bitwise; different keys build different parameters (when it has any).</summary>
     /// <param name="build">Builds the layer from a key, e.g. <c>key =&gt; new MyLayer(key, 8)</c>.</param>
     public static Property SameKeySameLayer(Func<Key, Layer> build)

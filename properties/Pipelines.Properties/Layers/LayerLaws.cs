@@ -25,6 +25,11 @@ public sealed class LayerLaws
     public Property Backward_is_linear_in_dy(LayerCase c) => Prop.When(c.Defined, () =>
         Pipelines.Testing.LayerLaws.CheckBackwardIsLinear(c.Build(), c.Input()) is { } failure ? false.Label($"{c}: {failure}") : true.ToProperty());
 
+    /// <summary>Every path a forward visits is a name in Parts: the testing kit's law, on this suite's cases.</summary>
+    [Property]
+    public Property Every_visited_path_is_a_part(LayerCase c) => Prop.When(c.Defined, () =>
+        Pipelines.Testing.LayerLaws.CheckPathsAreParts(c.Build(), c.Input(), new Key((ulong)c.Seed)) is { } failure ? false.Label($"{c}: {failure}") : true.ToProperty());
+
     /// <summary>⟨dy, J·v⟩ = ⟨Jᵀ·dy, v⟩, with J·v by a central difference along v: the testing kit's law, on this suite's cases.</summary>
     [Property]
     public Property Adjoint_identity_holds(LayerCase c) => Prop.When(c.Defined, () =>

@@ -5,18 +5,10 @@ using Xunit;
 
 namespace Pipelines.Tests.Layers;
 
-/// <summary>The test suite's hand-written <see cref="GatedUnit"/> written forward-only: the same children and names, no trace, no backward.</summary>
-public sealed record DerivedGatedUnit(Linear Value, Linear Gate, Dropout ValueDropout, Dropout GateDropout, FeatureScale Scale, BatchNorm1d Norm) : DerivedLayer
+/// <summary>The test suite's hand-written <see cref="GatedUnit"/> written forward-only: the same children, their names generated from the properties, no trace, no backward.</summary>
+public sealed partial record DerivedGatedUnit(Linear Value, Linear Gate, Dropout ValueDropout, Dropout GateDropout, FeatureScale Scale, BatchNorm1d Norm) : DerivedLayer
 {
-    public override LayerParts Parts => new()
-    {
-        Children = [("value", Value), ("gate", Gate), ("value_dropout", ValueDropout), ("gate_dropout", GateDropout), ("scale", Scale), ("norm", Norm)],
-    };
-
     public static DerivedGatedUnit From(GatedUnit unit) => new(unit.Value, unit.Gate, unit.ValueDropout, unit.GateDropout, unit.Scale, unit.Norm);
-
-    protected override Layer Rebuild(LayerParts parts) => new DerivedGatedUnit(
-        parts.Child<Linear>("value"), parts.Child<Linear>("gate"), parts.Child<Dropout>("value_dropout"), parts.Child<Dropout>("gate_dropout"), parts.Child<FeatureScale>("scale"), parts.Child<BatchNorm1d>("norm"));
 
     protected override Variable Forward(Variable x, Tape tape)
     {
@@ -27,12 +19,8 @@ public sealed record DerivedGatedUnit(Linear Value, Linear Gate, Dropout ValueDr
 }
 
 /// <summary>RMSNorm over the last axis, y = x / √(mean(x²) + ε) ⊙ w, written forward-only.</summary>
-public sealed record RmsNorm(Tensor Weight, double Eps = 1e-6) : DerivedLayer
+public sealed partial record RmsNorm(Tensor Weight, double Eps = 1e-6) : DerivedLayer
 {
-    public override LayerParts Parts => new() { Parameters = [("weight", Weight)] };
-
-    protected override Layer Rebuild(LayerParts parts) => this with { Weight = parts.Parameter("weight") };
-
     protected override Variable Forward(Variable x, Tape tape) => x / ((x * x).Mean(-1, keepDim: true) + Eps).Sqrt() * tape.Parameter(Weight);
 }
 
