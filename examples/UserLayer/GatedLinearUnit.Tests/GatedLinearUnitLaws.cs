@@ -43,4 +43,31 @@ public sealed class GatedLinearUnitLaws
     [Property]
     public Property Micro_batches_add_up() =>
         LayerLaws.MicroBatchAdditive(Glu, Example);
+
+    [Property]
+    public Property Every_visited_path_is_a_part() =>
+        LayerLaws.PathsAreParts(Glu, Example);
+}
+
+/// <summary>The same laws on the forward-only RMSNorm, its weight moved off 1 so that its gradient is not trivial.</summary>
+public sealed class RMSNormLaws
+{
+    private static readonly RMSNorm Norm = new(Tensor.Uniform(new Key(2), new Shape(8), 0.5, 1.5));
+    private static readonly Shape Example = new(8);
+
+    [Property]
+    public Property Gradients_match_central_differences() =>
+        LayerLaws.Gradients(Norm, Example);
+
+    [Property]
+    public Property Rows_are_independent() =>
+        LayerLaws.BatchInvariant(Norm, Example);
+
+    [Property]
+    public Property Any_rank_works() =>
+        LayerLaws.RankInvariant(Norm, 8);
+
+    [Property]
+    public Property The_state_dict_round_trips() =>
+        LayerLaws.StateDictRoundTrip(Norm, Example);
 }
