@@ -188,10 +188,12 @@ public static class LayerLaws
     /// </summary>
     /// <param name="layer">The layer.</param>
     /// <param name="example">One example's shape.</param>
-    public static Property PathsAreParts(Layer layer, Shape example)
+    /// <param name="minLeadingRank">The fewest leading (batch) axes to generate.</param>
+    /// <param name="maxLeadingRank">The most leading axes to generate.</param>
+    public static Property PathsAreParts(Layer layer, Shape example, int minLeadingRank = 1, int maxLeadingRank = 2)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        return Prop.ForAll(Generate.Inputs(example, DType.Float32, minLeadingRank: 1, maxLeadingRank: 2), input =>
+        return Prop.ForAll(Generate.Inputs(example, DType.Float32, minLeadingRank, maxLeadingRank), input =>
             CheckPathsAreParts(layer, input.Tensor, new Key((ulong)input.Seed)) is { } failure ? false.Label($"{failure}, {input}") : true.Label(nameof(PathsAreParts)));
     }
 

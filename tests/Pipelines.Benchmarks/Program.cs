@@ -4,7 +4,8 @@ using Pipelines.Benchmarks.Serving;
 using Pipelines.Benchmarks.Training;
 
 // `compare [case ...] [--one-thread]`: our GEMM against numpy/OpenBLAS side by side; `compare-training [case ...]
-// [--one-thread]`: training steps and the digits recipe against PyTorch; `serve-closed-loop [--seconds S]`: closed-loop
+// [--one-thread]`: training steps and the digits recipe against PyTorch; `compare-derived [--one-thread]`: forward-only
+// layers' gradient steps against hand-fused ones, and the tape's cost per operation; `serve-closed-loop [--seconds S]`: closed-loop
 // callers through the inference pipeline against one-at-a-time forward calls; `serve-load [--seconds S]`: the network
 // server under autocannon, batching on and off; `blocking`: the caches found, the GEMM
 // blocking derived from them and the measured FMA peak. Anything else goes to BenchmarkDotNet.
@@ -12,6 +13,7 @@ return args.FirstOrDefault() switch
 {
     "compare" => Compare.Run(args[1..]),
     "compare-training" => CompareTraining.Run(args[1..]),
+    "compare-derived" => CompareDerived.Run(args[1..]),
     "serve-closed-loop" => ClosedLoopBenchmark.Run(args[1..]),
     "serve-load" => HttpLoadBenchmark.Run(args[1..]).GetAwaiter().GetResult(),
     "blocking" => Blocking.Run(),

@@ -10,33 +10,15 @@ namespace Pipelines.Examples.Layers;
 /// input, so gradients flow through μ and σ); evaluation uses z = μ. The output is [reconstruction logits | μ | log σ²],
 /// so the loss (<see cref="Loss"/>) sees every term it needs and its gradient reaches each part.
 /// </summary>
-public sealed record VariationalAutoencoder(Layer Encoder, Layer Decoder, int Latent) : Layer
+public sealed partial record VariationalAutoencoder(Layer Encoder, Layer Decoder, int Latent) : DerivedLayer
 {
-    public override LayerParts Parts => new() { Children = [("encoder", Encoder), ("decoder", Decoder)] };
-
-    protected override Layer Rebuild(LayerParts parts) => this with { Encoder = parts.Child<Layer>("encoder"), Decoder = parts.Child<Layer>("decoder") };
-
-    protected override Traced ForwardCore(Tensor x, ForwardContext context)
+    protected override Variable Forward(Variable x, Tape tape)
     {
-        var encoded = Encoder.Forward(x, context.Child("encoder"));
-        var (mean, logVariance) = (encoded.Output.Narrow(-1, 0, Latent), encoded.Output.Narrow(-1, Latent, Latent));
-        var noise = context.Mode == Mode.Train ? Tensor.Normal(context.LayerKey, mean.Shape, dtype: mean.DType) : Tensor.Zeros(mean.Shape, mean.DType);
-        var spread = (logVariance * 0.5).Exp();
-        var decoded = Decoder.Forward(mean + (spread * noise), context.Child("decoder"));
-        return new Traced(
-            Tensor.Concat([decoded.Output, mean, logVariance], -1),
-            new VaeTrace(encoded.Trace, decoded.Trace, noise, spread, decoded.Output.Shape.Last),
-            WithChildren([encoded.Next, decoded.Next]));
-    }
-
-    protected override (Tensor? Dx, Layer Gradient) BackwardCore(Trace trace, Tensor dy, bool inputGradient)
-    {
-        var t = Expect<VaeTrace>(trace);
-        var (dLogits, dMean, dLogVariance) = (dy.Narrow(-1, 0, t.Width), dy.Narrow(-1, t.Width, Latent), dy.Narrow(-1, t.Width + Latent, Latent));
-        var (dz, gDecoder) = Decoder.Backward(t.Decoder, dLogits, inputGradient: true);
-        var dEncoded = Tensor.Concat([dMean + dz!, dLogVariance + (dz! * t.Noise * t.Spread * 0.5)], -1);
-        var (dx, gEncoder) = Encoder.Backward(t.Encoder, dEncoded, inputGradient);
-        return (dx, this with { Encoder = gEncoder, Decoder = gDecoder });
+        var encoded = tape.Call(Encoder, x);
+        var (mean, logVariance) = (encoded.Narrow(-1, 0, Latent), encoded.Narrow(-1, Latent, Latent));
+        var noise = tape.Mode == Mode.Train ? Tensor.Normal(tape.NextKey(), mean.Shape, dtype: mean.DType) : Tensor.Zeros(mean.Shape, mean.DType);
+        var decoded = tape.Call(Decoder, mean + ((logVariance * 0.5).Exp() * noise));
+        return Variable.Concat([decoded, mean, logVariance], -1);
     }
 
     /// <summary>
@@ -54,6 +36,4 @@ public sealed record VariationalAutoencoder(Layer Encoder, Layer Decoder, int La
         var gradient = Tensor.Concat([reconstruction.Gradient, mean, (variance - 1) * 0.5], -1) / rows;
         return new LossValue((reconstruction.Value + kl) / rows, gradient);
     }
-
-    private sealed record VaeTrace(Trace Encoder, Trace Decoder, Tensor Noise, Tensor Spread, int Width) : Trace;
 }

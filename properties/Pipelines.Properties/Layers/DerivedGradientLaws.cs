@@ -99,6 +99,7 @@ public static class DerivedArbitraries
         Narrows(),
         Joins(),
         Products(),
+        Linears(),
         Selections(),
         Unary("dropout", x => x, tape: (x, tape) => tape.Dropout(x, 0.3) * 2))
         .ToArbitrary();
@@ -177,6 +178,22 @@ public static class DerivedArbitraries
         from swap in Gen.Elements(false, true)
         from seed in Gen.Choose(0, int.MaxValue)
         select new DerivedCase("matmul", [.. swap ? partner : lead, m, k], [.. swap ? lead : partner, k, n], Domain.Any, Domain.Any, (x, p, _) => Variable.MatMul(x, p!), seed);
+
+    /// <summary>The functional linear on [..., in] (1-D included) with a parameter [out, in]; the bias, when there is one, is the weight's first column.</summary>
+    private static Gen<DerivedCase> Linears() =>
+        from lead in Dims(0, 2, ExtentsWithEmpty)
+        from features in Gen.Elements(1, 3, 5)
+        from outputs in Gen.Elements(1, 2, 4)
+        from bias in Gen.Elements(false, true)
+        from seed in Gen.Choose(0, int.MaxValue)
+        select new DerivedCase(
+            $"linear{(bias ? " with bias" : string.Empty)}",
+            [.. lead, features],
+            [outputs, features],
+            Domain.Any,
+            Domain.Any,
+            (x, p, _) => Variable.Linear(x, p!, bias ? p!.Narrow(1, 0, 1).Reshape(outputs) : null),
+            seed);
 
     private static Gen<DerivedCase> Selections() =>
         from dims in Dims(1, 3, Extents)

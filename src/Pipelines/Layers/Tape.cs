@@ -108,12 +108,18 @@ public sealed record Tape : Trace
         ArgumentNullException.ThrowIfNull(x);
         if (!(p >= 0 && p < 1))
             throw new ArgumentOutOfRangeException(nameof(p), p, $"{Layer.DescribeAt(Path)} dropout probability must be in [0, 1) but got {p}.");
-        var key = _context.LayerKey.Fold(_draws++);
+        var key = NextKey();
         if (Mode == Mode.Eval || p == 0)
             return x;
         var mask = DropoutMask.Create(key, x.Shape, p, x.DType);
         return Variable.Unary(x, x.Value * mask, g => g * mask);
     }
+
+    /// <summary>
+    /// A key for one draw of the layer's own (a VAE's noise): the layer's key (<see cref="ForwardContext.LayerKey"/>)
+    /// folded with the number of draws this pass has made, so each call gives other numbers and the same context the same.
+    /// </summary>
+    public Key NextKey() => _context.LayerKey.Fold(_draws++);
 
     /// <summary>A new step on this tape holding <paramref name="value"/>; its inputs must be this tape's variables or constants.</summary>
     internal Variable Operation(Tensor value, IReadOnlyList<Variable> inputs, Func<Tensor, Tensor>?[] rules)

@@ -1,4 +1,3 @@
-using Pipelines.Kernels;
 using Pipelines.Tensors;
 
 namespace Pipelines.Layers;
@@ -118,19 +117,6 @@ public sealed partial class Variable
     /// <param name="index">An int64 tensor of this variable's rank.</param>
     public Variable Gather(int axis, Tensor index) =>
         Unary(this, Value.Gather(axis, index), g => g.ScatterAddInto(Shape, axis, index));
-
-    /// <summary>
-    /// The matrix product of [..., m, k] and [..., k, n], like <c>torch.matmul</c> for rank 2 or more: the leading axes
-    /// broadcast, and each matrix is computed on the library's GEMM exactly as it would be alone.
-    /// </summary>
-    /// <param name="a">The left factor.</param>
-    /// <param name="b">The right factor.</param>
-    public static Variable MatMul(Variable a, Variable b) => Binary(
-        a,
-        b,
-        Products.MatMul(Checked(a).Value, Checked(b).Value),
-        g => Products.MatMul(g, b.Value, transposeA: false, transposeB: true).SumToSize(a.Shape),
-        g => Products.MatMul(a.Value, g, transposeA: true, transposeB: false).SumToSize(b.Shape));
 
     /// <summary>Zeros of <paramref name="shape"/> with <paramref name="g"/> from <paramref name="start"/> along <paramref name="axis"/>.</summary>
     private static Tensor Padded(Tensor g, Shape shape, int axis, int start)
