@@ -36,6 +36,7 @@ public sealed class DocumentationTests
         Assert.Contains("M:Pipelines.Autodiff.Gradients.ValueAndGrad``1(``0,Pipelines.Tensors.Tensor,System.Func{Pipelines.Tensors.Tensor,Pipelines.Losses.LossValue},Pipelines.Layers.ForwardContext)", ids);
         Assert.Contains("P:Pipelines.Tensors.Tensor.Row(System.Int32)", ids);
         Assert.Contains("T:Pipelines.Optim.Schedule", ids);
+        Assert.Contains("M:Pipelines.Layers.Variable.op_Implicit(Pipelines.Tensors.Tensor)~Pipelines.Layers.Variable", ids);
         Assert.DoesNotContain(ids, id => id.Contains(".Own``1", StringComparison.Ordinal) || id.Contains("Deconstruct", StringComparison.Ordinal));
         var bare = XElement.Parse("<member name=\"M:X.F(System.Int32)\"><summary>f</summary></member>");
         Assert.False(Documents(bare));
@@ -58,7 +59,9 @@ public sealed class DocumentationTests
                     continue;
                 var name = method is ConstructorInfo ? "#ctor" : method.Name;
                 var generic = method is MethodInfo { IsGenericMethodDefinition: true } m ? "``" + m.GetGenericArguments().Length : string.Empty;
-                yield return $"M:{TypeName(type)}.{name}{generic}({string.Join(",", method.GetParameters().Select(p => ParameterTypeName(p.ParameterType)))})";
+                // A conversion operator's ID names its result type too: op_Implicit(A)~B.
+                var conversion = method is MethodInfo { Name: "op_Implicit" or "op_Explicit" } c ? "~" + ParameterTypeName(c.ReturnType) : string.Empty;
+                yield return $"M:{TypeName(type)}.{name}{generic}({string.Join(",", method.GetParameters().Select(p => ParameterTypeName(p.ParameterType)))}){conversion}";
             }
             foreach (var property in type.GetProperties(Declared).Where(p => p.GetIndexParameters().Length > 0 && (p.GetMethod is { } get && Visible(get))))
                 yield return $"P:{TypeName(type)}.{property.Name}({string.Join(",", property.GetIndexParameters().Select(p => ParameterTypeName(p.ParameterType)))})";
