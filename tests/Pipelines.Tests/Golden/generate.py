@@ -2,6 +2,8 @@
 
 Run with PyTorch (Debian: apt-get install python3-torch python3-numpy):
     /usr/bin/python3 tests/Pipelines.Tests/Golden/generate.py tests/Pipelines.Tests/Golden
+or, for some files only (a comma-separated list of the functions below, after the golden directory):
+    /usr/bin/python3 tests/Pipelines.Tests/Golden/generate.py tests/Pipelines.Tests/Golden ../shared/golden layers
 
 Inputs are stored as float32; references are computed by PyTorch in float64 from those inputs and stored as float64,
 as in shared/golden. Every file's __metadata__ maps each case to a JSON description, which the conformance suites
@@ -276,11 +278,78 @@ def optimizers(out, golden):
     save(os.path.join(out, "mlp_train_options.safetensors"), t, {"torch": torch.__version__, "runs": list(runs)})
 
 
+def layers(out):
+    """The layers people build with Linear: Embedding, RMSNorm (its formula: PyTorch 1.13 has no nn.RMSNorm) and GLU."""
+    torch.manual_seed(20261203)
+    t, cases = {}, {}
+
+    def record(name, y, inputs, params, **description):
+        dy = f32(*y.shape)
+        t[f"{name}.dy"] = dy
+        y.backward(dy.to(torch.float64))
+        t[f"{name}.y"] = y.detach()
+        for key, value in inputs.items():
+            if value.grad is not None:
+                t[f"{name}.d{key}"] = value.grad.detach()
+        for key, value in params.items():
+            t[f"{name}.d{key}"] = value.grad.detach()
+        cases[name] = description
+
+    def embedding(name, rows, dim, index_shape, padding_idx=None, max_norm=None, norm_type=2.0):
+        weight = f32(rows, dim, scale=1.5)
+        indices = torch.randint(0, rows, index_shape)
+        if padding_idx is not None:
+            indices.view(-1)[0] = padding_idx % rows
+        t[f"{name}.weight"], t[f"{name}.indices"] = weight, indices
+        layer = nn.Embedding(rows, dim, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type).to(torch.float64)
+        with torch.no_grad():
+            layer.weight.copy_(weight)
+        y = layer(indices)
+        t[f"{name}.weight_after"] = layer.weight.detach().clone()
+        record(name, y, {}, {"weight": layer.weight}, layer="embedding", padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type)
+
+    embedding("embedding", 10, 4, (3, 5))
+    embedding("embedding_padding", 7, 3, (2, 2, 3), padding_idx=2)
+    embedding("embedding_negative_padding", 7, 3, (6,), padding_idx=-1)
+    embedding("embedding_max_norm", 9, 5, (4, 3), max_norm=1.0)
+    embedding("embedding_max_norm_p1", 9, 5, (8,), max_norm=2.0, norm_type=1.0)
+
+    def rms_norm(name, x_shape, normalized, eps, affine):
+        x = f32(*x_shape, scale=2.0).to(torch.float64).requires_grad_(True)
+        dims = tuple(range(-len(normalized), 0))
+        weight = (torch.rand(*normalized) + 0.5).to(torch.float32)
+        t[f"{name}.x"], t[f"{name}.weight"] = x.detach().to(torch.float32), weight
+        w = weight.to(torch.float64).requires_grad_(True)
+        used = torch.finfo(torch.float64).eps if eps is None else eps
+        y = x * torch.rsqrt(x.pow(2).mean(dims, keepdim=True) + used)
+        if affine:
+            y = y * w
+        record(name, y, {"x": x}, {"weight": w} if affine else {}, layer="rms_norm", normalized_shape=list(normalized), eps=eps, affine=affine)
+
+    rms_norm("rms_norm", (4, 6), (6,), None, True)
+    rms_norm("rms_norm_2d", (2, 3, 4, 5), (4, 5), 1e-5, True)
+    rms_norm("rms_norm_no_affine", (3, 7), (7,), 1e-3, False)
+
+    def glu(name, x_shape, dim):
+        x = f32(*x_shape, scale=2.0).to(torch.float64).requires_grad_(True)
+        t[f"{name}.x"] = x.detach().to(torch.float32)
+        record(name, nn.GLU(dim)(x), {"x": x}, {}, layer="glu", dim=dim)
+
+    glu("glu", (3, 8), -1)
+    glu("glu_axis_0", (4, 3, 2), 0)
+    glu("glu_axis_1", (2, 6, 3), 1)
+    save(os.path.join(out, "layers.safetensors"), t, {"cases": cases, "torch": torch.__version__})
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     golden = sys.argv[2] if len(sys.argv) > 2 else out
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 else None
     torch.manual_seed(20261123)
-    losses(out)
-    norms(out)
-    schedules(out)
-    optimizers(out, golden)
+    if only is None:
+        losses(out)
+        norms(out)
+        schedules(out)
+        optimizers(out, golden)
+    if only is None or "layers" in only:
+        layers(out)
