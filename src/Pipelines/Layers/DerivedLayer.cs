@@ -49,9 +49,6 @@ public abstract record DerivedLayer : Layer
         return tape.Backward(dy, inputGradient);
     }
 
-    /// <summary>How errors name this layer at <paramref name="path"/>.</summary>
-    internal string DescribeAt(string path) => Describe(path);
-
     /// <summary>This layer rebuilt from <paramref name="parts"/>, checked to be of this type.</summary>
     internal Layer From(LayerParts parts) => RebuildChecked(parts);
 }

@@ -9,30 +9,47 @@ namespace Pipelines.Layers;
 /// <see cref="Trace"/>, handed back to the layer's backward as any trace is, and the backward walks it in reverse. It is
 /// built by the pass alone (no global tape) and never changes once the forward has returned.
 /// </summary>
+/// <remarks>
+/// A child whose forward takes more than one input (attention's query, key, value and masks) runs inside the same
+/// record through <see cref="Call(Layer, Func{Tape, Variable})"/>: the body gets a tape scoped to the child, which reads
+/// the child's parameters and runs its children, and the child's gradient is assembled from what the body recorded.
+/// </remarks>
 public sealed record Tape : Trace
 {
-    private readonly List<Step> _steps = [];
+    private readonly Tape _root;
+    private readonly List<Step> _steps;
     private readonly ForwardContext _context;
+    private readonly Layer _layer;
     private readonly LayerParts _parts;
     private readonly Layer?[] _next;
+    private readonly string _prefix;
     private int _output = -1;
     private ulong _draws;
 
     internal Tape(DerivedLayer layer, ForwardContext context, Tensor input)
     {
-        Layer = layer;
-        _context = context;
+        (_root, _steps, _context, _layer, _prefix) = (this, [], context, layer, LayerPath.Root);
         _parts = layer.Parts;
         _next = new Layer?[_parts.Children.Length];
         Path = context.Path;
         Input = Record(input, new Step(StepKind.Input, fromInput: true, fromParameters: false));
     }
 
+    /// <summary>A tape scoped to <paramref name="layer"/>, a child of <paramref name="parent"/>'s layer named <paramref name="name"/>, recording into the same steps.</summary>
+    private Tape(Tape parent, Layer layer, string name)
+    {
+        (_root, _steps, _context, _layer, _prefix) = (parent._root, parent._steps, parent._context.Child(name), layer, LayerPath.Join(parent._prefix, name));
+        _parts = layer.Parts;
+        _next = new Layer?[_parts.Children.Length];
+        Path = _context.Path;
+        Input = null!;
+    }
+
     /// <summary>Whether the pass trains (dropout draws) or evaluates.</summary>
     public Mode Mode => _context.Mode;
 
     /// <summary>The layer whose forward this tape records.</summary>
-    internal DerivedLayer Layer { get; }
+    internal DerivedLayer Layer => (DerivedLayer)_root._layer;
 
     /// <summary>The forward's input.</summary>
     internal Variable Input { get; }
@@ -47,22 +64,7 @@ public sealed record Tape : Trace
     /// </summary>
     /// <param name="child">The child, as the layer's property holds it.</param>
     /// <param name="x">Its input.</param>
-    public Variable Call(Layer child, Variable x)
-    {
-        ArgumentNullException.ThrowIfNull(child);
-        var found = -1;
-        for (var i = 0; i < _parts.Children.Length; i++)
-        {
-            if (!ReferenceEquals(_parts.Children[i].Layer, child))
-                continue;
-            if (found >= 0)
-                throw new ArgumentException($"{Layer.DescribeAt(Path)} lists this {child.GetType().Name} twice, as '{_parts.Children[found].Name}' and '{_parts.Children[i].Name}'; call it by name with Call(name, x).", nameof(child));
-            found = i;
-        }
-        if (found < 0)
-            throw new ArgumentException($"{Layer.DescribeAt(Path)} called a {child.GetType().Name} that is not one of its children; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.", nameof(child));
-        return Run(found, x);
-    }
+    public Variable Call(Layer child, Variable x) => Run(IndexOf(child), x);
 
     /// <summary>Runs the child named <paramref name="name"/> on <paramref name="x"/>, as <see cref="Call(Layer, Variable)"/> does.</summary>
     /// <param name="name">The child's name in <see cref="Layer.Parts"/>.</param>
@@ -74,7 +76,31 @@ public sealed record Tape : Trace
             if (_parts.Children[i].Name == name)
                 return Run(i, x);
         }
-        throw new ArgumentException($"{Layer.DescribeAt(Path)} has no child '{name}'; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.", nameof(name));
+        throw new ArgumentException($"{Describe()} has no child '{name}'; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.", nameof(name));
+    }
+
+    /// <summary>
+    /// Runs a forward of <paramref name="child"/> that takes more than one input, recorded on this tape: the body gets a
+    /// tape scoped to the child (its parameters, its children, its path and key), and the child's gradient is assembled
+    /// from what the body reads. This is how a layer offers a forward of several inputs to composites, as
+    /// <see cref="MultiheadAttention"/>'s query, key, value and masks. The child's own children must not keep running
+    /// state (a batch normalisation inside): that state has no layer after the pass to go to here.
+    /// </summary>
+    /// <param name="child">The child, as the layer's property holds it.</param>
+    /// <param name="body">The child's forward on the scoped tape; its variables may be any of this pass's.</param>
+    public Variable Call(Layer child, Func<Tape, Variable> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var index = IndexOf(child);
+        var scope = new Tape(this, child, _parts.Children[index].Name);
+        var output = body(scope) ?? throw new InvalidOperationException($"{scope.Describe()} forward returned null.");
+        Own(output, "the output of a child's forward");
+        for (var i = 0; i < scope._next.Length; i++)
+        {
+            if (scope._next[i] is { } next && !ReferenceEquals(next, scope._parts.Children[i].Layer))
+                throw new NotSupportedException($"{scope.Describe()} ran its child '{scope._parts.Children[i].Name}', which keeps running state, inside a forward of several inputs; that state cannot be kept there.");
+        }
+        return output;
     }
 
     /// <summary>
@@ -88,12 +114,12 @@ public sealed record Tape : Trace
         foreach (var (name, tensor) in _parts.Parameters)
         {
             if (ReferenceEquals(tensor, parameter))
-                return Record(parameter, new Step(StepKind.Parameter, fromInput: false, fromParameters: true) { Name = name });
+                return Record(parameter, new Step(StepKind.Parameter, fromInput: false, fromParameters: true) { Name = LayerPath.Join(_prefix, name) });
         }
         var buffer = _parts.Buffers.FirstOrDefault(b => ReferenceEquals(b.Tensor, parameter)).Name;
         throw new ArgumentException(buffer is null
-            ? $"{Layer.DescribeAt(Path)} asked for a {parameter.Shape} tensor that is not one of its parameters; Parts lists: {Names(_parts.Parameters.Select(p => p.Name))}."
-            : $"{Layer.DescribeAt(Path)} asked for its buffer '{buffer}' as a parameter; a buffer is not trained: use the tensor itself, a constant.", nameof(parameter));
+            ? $"{Describe()} asked for a {parameter.Shape} tensor that is not one of its parameters; Parts lists: {Names(_parts.Parameters.Select(p => p.Name))}."
+            : $"{Describe()} asked for its buffer '{buffer}' as a parameter; a buffer is not trained: use the tensor itself, a constant.", nameof(parameter));
     }
 
     /// <summary>
@@ -107,7 +133,7 @@ public sealed record Tape : Trace
     {
         ArgumentNullException.ThrowIfNull(x);
         if (!(p >= 0 && p < 1))
-            throw new ArgumentOutOfRangeException(nameof(p), p, $"{Layer.DescribeAt(Path)} dropout probability must be in [0, 1) but got {p}.");
+            throw new ArgumentOutOfRangeException(nameof(p), p, $"{Describe()} dropout probability must be in [0, 1) but got {p}.");
         var key = NextKey();
         if (Mode == Mode.Eval || p == 0)
             return x;
@@ -121,7 +147,7 @@ public sealed record Tape : Trace
     /// </summary>
     public Key NextKey() => _context.LayerKey.Fold(_draws++);
 
-    /// <summary>A new step on this tape holding <paramref name="value"/>; its inputs must be this tape's variables or constants.</summary>
+    /// <summary>A new step on this tape holding <paramref name="value"/>; its inputs must be this pass's variables or constants.</summary>
     internal Variable Operation(Tensor value, IReadOnlyList<Variable> inputs, Func<Tensor, Tensor>?[] rules)
     {
         var ids = new int[inputs.Count];
@@ -142,8 +168,8 @@ public sealed record Tape : Trace
     {
         if (output.Tape is null)
             output = Record(output.Value, new Step(StepKind.Operation, fromInput: false, fromParameters: false) { Inputs = [], Rules = [] });
-        else if (!ReferenceEquals(output.Tape, this))
-            throw new InvalidOperationException($"{Layer.DescribeAt(Path)} forward returned a variable of another layer's pass.");
+        else
+            Own(output, "its output");
         _output = output.Id;
     }
 
@@ -161,11 +187,14 @@ public sealed record Tape : Trace
     {
         var gradients = new Tensor?[_output + 1];
         gradients[_output] = dy;
+        // Parameter gradients by name relative to this layer (inner.weight for a scoped child's), and the gradients of
+        // children run directly, by child.
         var parameters = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var children = new Layer?[_parts.Children.Length];
         Tensor? dx = null;
         bool Wanted(int id) => id >= 0 && (_steps[id].FromParameters || (inputGradient && _steps[id].FromInput));
         void Add(int id, Tensor g) => gradients[id] = gradients[id] is { } sum ? sum + g : g;
+        void AddParameter(string name, Tensor g) => parameters[name] = parameters.TryGetValue(name, out var sum) ? sum + g : g;
         for (var id = _output; id >= 0; id--)
         {
             if (gradients[id] is not { } g || !Wanted(id))
@@ -178,12 +207,16 @@ public sealed record Tape : Trace
                     dx = g;
                     break;
                 case StepKind.Parameter:
-                    parameters[step.Name!] = parameters.TryGetValue(step.Name!, out var sum) ? sum + g : g;
+                    AddParameter(step.Name!, g);
                     break;
                 case StepKind.Child:
                     var input = step.Inputs[0];
                     var (childDx, childGradient) = step.Ran!.Backward(step.ChildTrace!, g, Wanted(input));
-                    children[step.Child] = children[step.Child] is { } total ? total + childGradient : childGradient;
+                    if (step.Child >= 0)
+                        children[step.Child] = children[step.Child] is { } total ? total + childGradient : childGradient;
+                    else
+                        foreach (var (name, tensor) in childGradient.NamedParameters())
+                            AddParameter(LayerPath.Join(step.Name!, name), tensor);
                     if (Wanted(input))
                         Add(input, childDx!);
                     break;
@@ -200,12 +233,52 @@ public sealed record Tape : Trace
             dx ??= Tensor.Zeros(_steps[0].Value.Shape, _steps[0].Value.DType);
         if (_parts.IsEmpty)
             return (dx, Layer);
+        Tensor Find(string name, Tensor like) => parameters.TryGetValue(name, out var g) ? g : Tensor.Zeros(like.Shape, like.DType);
+        Layer ChildGradient(int i)
+        {
+            var (name, child) = _parts.Children[i];
+            var prefix = name + ".";
+            var scoped = parameters.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal))
+                ? child.MapParameters((n, p) => Find(prefix + n, p))
+                : null;
+            return (children[i], scoped) switch
+            {
+                ({ } direct, { } inner) => direct + inner,
+                ({ } direct, null) => direct,
+                (null, { } inner) => inner,
+                _ => child.ZerosLike(),
+            };
+        }
         var gradient = Layer.From(_parts with
         {
-            Parameters = [.. _parts.Parameters.Select(p => (p.Name, parameters.TryGetValue(p.Name, out var g) ? g : Tensor.Zeros(p.Tensor.Shape, p.Tensor.DType)))],
-            Children = [.. _parts.Children.Select((c, i) => (c.Name, children[i] ?? c.Layer.ZerosLike()))],
+            Parameters = [.. _parts.Parameters.Select(p => (p.Name, Find(p.Name, p.Tensor)))],
+            Children = [.. _parts.Children.Select((c, i) => (c.Name, ChildGradient(i)))],
         });
         return (dx, gradient);
+    }
+
+    /// <summary>Refuses a variable of another pass, naming where it was used.</summary>
+    internal void Own(Variable x, string use)
+    {
+        if (x.Tape is not null && !ReferenceEquals(x.Tape, _root))
+            throw new InvalidOperationException($"{Describe()} used a variable of another layer's pass ({x.Tape.Describe()}) as {use}; variables belong to the forward that made them.");
+    }
+
+    private int IndexOf(Layer child)
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        var found = -1;
+        for (var i = 0; i < _parts.Children.Length; i++)
+        {
+            if (!ReferenceEquals(_parts.Children[i].Layer, child))
+                continue;
+            if (found >= 0)
+                throw new ArgumentException($"{Describe()} lists this {child.GetType().Name} twice, as '{_parts.Children[found].Name}' and '{_parts.Children[i].Name}'; call it by name with Call(name, x).", nameof(child));
+            found = i;
+        }
+        if (found < 0)
+            throw new ArgumentException($"{Describe()} called a {child.GetType().Name} that is not one of its children; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.", nameof(child));
+        return found;
     }
 
     private Variable Run(int child, Variable x)
@@ -221,24 +294,20 @@ public sealed record Tape : Trace
         return Record(traced.Output, new Step(StepKind.Child, from.Item1, fromParameters: true)
         {
             Inputs = [x.Tape is null ? -1 : x.Id],
-            Child = child,
+            Child = ReferenceEquals(this, _root) ? child : -1,
+            Name = LayerPath.Join(_prefix, name),
             Ran = layer,
             ChildTrace = traced.Trace,
         });
     }
 
-    /// <summary>Refuses a variable of another pass, naming where it was used.</summary>
-    internal void Own(Variable x, string use)
-    {
-        if (x.Tape is not null && !ReferenceEquals(x.Tape, this))
-            throw new InvalidOperationException($"{Layer.DescribeAt(Path)} used a variable of another layer's pass ({x.Tape.Layer.DescribeAt(x.Tape.Path)}) as {use}; variables belong to the forward that made them.");
-    }
+    private string Describe() => LayerPath.Describe(_layer.GetType().Name, Path);
 
     private Variable Record(Tensor value, Step step)
     {
         step.Value = value;
         _steps.Add(step);
-        return new Variable(value, this, _steps.Count - 1);
+        return new Variable(value, _root, _steps.Count - 1);
     }
 
     private static string Names(IEnumerable<string> names) => string.Join(", ", names.DefaultIfEmpty("(none)"));
@@ -266,9 +335,11 @@ public sealed record Tape : Trace
 
         public Func<Tensor, Tensor>?[] Rules { get; init; } = [];
 
+        /// <summary>A parameter's name, or a child's path, relative to the tape's layer.</summary>
         public string? Name { get; init; }
 
-        public int Child { get; init; }
+        /// <summary>The index of a child run directly by the tape's layer; -1 for one run inside a scoped child.</summary>
+        public int Child { get; init; } = -1;
 
         public Layer? Ran { get; init; }
 

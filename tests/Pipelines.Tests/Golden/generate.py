@@ -341,6 +341,90 @@ def layers(out):
     save(os.path.join(out, "layers.safetensors"), t, {"cases": cases, "torch": torch.__version__})
 
 
+def attention(out):
+    """nn.MultiheadAttention (self and cross, masks, no bias, batch_first) and nn.TransformerEncoderLayer (post- and
+    pre-norm, relu and gelu, a key padding mask), with their state dicts under PyTorch's names, in float64."""
+    torch.manual_seed(20261204)
+    t, cases = {}, {}
+
+    def tensors(name, module):
+        for key, value in module.state_dict().items():
+            t[f"{name}.state.{key}"] = value.detach().to(torch.float32)
+        with torch.no_grad():
+            for p in module.parameters():
+                p.copy_(p.to(torch.float32).to(torch.float64))
+
+    def leaf(name, key, *shape):
+        value = f32(*shape)
+        t[f"{name}.{key}"] = value
+        return value.to(torch.float64).requires_grad_(True)
+
+    def padding(name, n, s):
+        blocked = torch.zeros(n, s, dtype=torch.bool)
+        blocked[0, -1] = True
+        blocked[-1, 0] = True
+        t[f"{name}.key_padding_mask"] = torch.zeros(n, s).masked_fill(blocked, float("-inf"))
+        return blocked
+
+    def grads(name, module, y, leaves):
+        dy = f32(*y.shape)
+        t[f"{name}.dy"] = dy
+        y.backward(dy.to(torch.float64))
+        t[f"{name}.y"] = y.detach()
+        for key, value in leaves.items():
+            t[f"{name}.d{key}"] = value.grad.detach()
+        for key, value in module.named_parameters():
+            t[f"{name}.grad.{key}"] = value.grad.detach()
+
+    def mha(name, e, heads, n, l, s, batch_first, bias, cross=False, mask=False, causal=False):
+        module = nn.MultiheadAttention(e, heads, bias=bias, batch_first=batch_first).to(torch.float64)
+        tensors(name, module)
+        shape = (lambda length: (n, length, e)) if batch_first else (lambda length: (length, n, e))
+        query = leaf(name, "query", *shape(l))
+        key = leaf(name, "key", *shape(s)) if cross else query
+        value = leaf(name, "value", *shape(s)) if cross else query
+        blocked = padding(name, n, s) if mask else None
+        attn_mask = None
+        if mask:
+            attn_mask = f32(l, s, scale=0.5)
+            t[f"{name}.attn_mask"] = attn_mask
+            attn_mask = attn_mask.to(torch.float64)
+        if causal:
+            attn_mask = torch.triu(torch.full((l, s), float("-inf"), dtype=torch.float64), diagonal=1)
+        module.train()
+        y, weights = module(query, key, value, key_padding_mask=blocked, attn_mask=attn_mask, need_weights=True)
+        t[f"{name}.weights"] = weights.detach()
+        grads(name, module, y, {"query": query, "key": key, "value": value} if cross else {"query": query})
+        cases[name] = {"layer": "multihead_attention", "embed_dim": e, "num_heads": heads, "batch_first": batch_first,
+                       "bias": bias, "cross": cross, "masks": mask, "is_causal": causal,
+                       "state_dict": {k: list(v.shape) for k, v in module.state_dict().items()}}
+
+    mha("mha_self", 8, 2, 3, 5, 5, batch_first=False, bias=True)
+    mha("mha_no_bias_batch_first", 8, 4, 3, 4, 4, batch_first=True, bias=False)
+    mha("mha_cross_masks", 8, 2, 2, 3, 5, batch_first=True, bias=True, cross=True, mask=True)
+    mha("mha_causal", 6, 3, 2, 4, 4, batch_first=False, bias=True, causal=True)
+
+    def encoder(name, e, heads, ff, n, l, batch_first, norm_first, activation, mask=False):
+        module = nn.TransformerEncoderLayer(e, heads, ff, dropout=0.0, activation=activation, batch_first=batch_first, norm_first=norm_first).to(torch.float64)
+        with torch.no_grad():
+            for norm in (module.norm1, module.norm2):
+                norm.weight.copy_(torch.rand(e) + 0.5)
+                norm.bias.copy_(torch.randn(e) * 0.1)
+        tensors(name, module)
+        src = leaf(name, "query", *((n, l, e) if batch_first else (l, n, e)))
+        blocked = padding(name, n, l) if mask else None
+        module.train()
+        y = module(src, src_key_padding_mask=blocked)
+        grads(name, module, y, {"query": src})
+        cases[name] = {"layer": "transformer_encoder_layer", "embed_dim": e, "num_heads": heads, "dim_feedforward": ff,
+                       "batch_first": batch_first, "norm_first": norm_first, "activation": activation, "masks": mask,
+                       "state_dict": {k: list(v.shape) for k, v in module.state_dict().items()}}
+
+    encoder("encoder_post_relu", 8, 2, 16, 2, 4, batch_first=False, norm_first=False, activation="relu")
+    encoder("encoder_pre_gelu_padding", 8, 4, 12, 3, 5, batch_first=True, norm_first=True, activation="gelu", mask=True)
+    save(os.path.join(out, "attention.safetensors"), t, {"cases": cases, "torch": torch.__version__})
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     golden = sys.argv[2] if len(sys.argv) > 2 else out
@@ -353,3 +437,5 @@ if __name__ == "__main__":
         optimizers(out, golden)
     if only is None or "layers" in only:
         layers(out)
+    if only is None or "attention" in only:
+        attention(out)
