@@ -245,8 +245,9 @@ public static class LayerLaws
     /// <param name="layer">The layer.</param>
     /// <param name="example">One example's shape.</param>
     /// <param name="draws">Whether the layer draws in training (dropout does; batch normalisation does not).</param>
-    public static Property KeyDeterminesRandomness(Layer layer, Shape example, bool draws = false) =>
-        Prop.ForAll(Generate.Inputs(example, DType.Float32, minLeadingRank: draws ? 1 : 0), Generate.Key.ToArbitrary(), (input, key) =>
+    /// <param name="maxLeadingRank">The most leading (batch) axes to generate (1 for a layer that takes one batch axis only).</param>
+    public static Property KeyDeterminesRandomness(Layer layer, Shape example, bool draws = false, int maxLeadingRank = 3) =>
+        Prop.ForAll(Generate.Inputs(example, DType.Float32, minLeadingRank: draws ? 1 : 0, maxLeadingRank: maxLeadingRank), Generate.Key.ToArbitrary(), (input, key) =>
         {
             var x = input.Tensor;
             if (draws)

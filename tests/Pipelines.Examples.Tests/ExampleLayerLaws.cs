@@ -12,10 +12,6 @@ namespace Pipelines.Examples.Tests;
 public sealed class ExampleLayerLaws
 {
     [Property]
-    public Property Self_attention_gradients_are_right() =>
-        LayerLaws.Gradients(new SelfAttention(new Key(1), 4, 2), new Shape(3, 4), minLeadingRank: 1, maxLeadingRank: 1);
-
-    [Property]
     public Property The_VAE_gradients_are_right() =>
         LayerLaws.Gradients(new VariationalAutoencoder(new Linear(new Key(2), 5, 4), new Linear(new Key(3), 2, 5), 2), new Shape(5));
 
@@ -24,18 +20,10 @@ public sealed class ExampleLayerLaws
         LayerLaws.Gradients(new CosineLogits(new Linear(new Key(4), 5, 3), new Linear(new Key(5), 4, 3), 4, 3), new Shape(5), minLeadingRank: 1, maxLeadingRank: 1);
 
     [Property]
-    public Property Self_attention_runs_only_its_parts() =>
-        LayerLaws.PathsAreParts(new SelfAttention(new Key(7), 4, 2), new Shape(3, 4), minLeadingRank: 1, maxLeadingRank: 1);
-
-    [Property]
     public Property The_VAE_runs_only_its_parts() =>
         LayerLaws.PathsAreParts(new VariationalAutoencoder(new Linear(new Key(2), 5, 4), new Linear(new Key(3), 2, 5), 2), new Shape(5));
 
     [Property]
     public Property Cosine_logits_run_only_their_parts() =>
         LayerLaws.PathsAreParts(new CosineLogits(new Linear(new Key(4), 5, 3), new Linear(new Key(5), 4, 3), 4, 3), new Shape(5));
-
-    [Property]
-    public Property Self_attention_keeps_batch_rows_apart() =>
-        LayerLaws.BatchInvariant(new SelfAttention(new Key(6), 8, 2), new Shape(5, 8));
 }

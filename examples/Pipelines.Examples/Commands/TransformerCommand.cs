@@ -9,13 +9,14 @@ using Pipelines.Tensors;
 namespace Pipelines.Examples.Commands;
 
 /// <summary>
-/// A one-block transformer on [batch, sequence, model] input: the Q/K/V/output projections of multi-head attention and
-/// the feed-forward block are Linear layers over the last axis of 3-D tensors. It learns to reverse sequences of 8
-/// digits, which only attention can do (each output position must read another input position).
+/// A one-block transformer on [batch, sequence] digit tokens: token and position embeddings, the package's
+/// TransformerEncoderLayer (multi-head self-attention and the feed-forward block, PyTorch's layer) and a Linear to the
+/// ten digits. It learns to reverse sequences of 8 digits, which only attention can do (each output position must read
+/// another input position).
 /// </summary>
 public static class TransformerCommand
 {
-    public const string Description = "attention's Q/K/V/output projections and the feed-forward block on [batch, seq, d_model]: learning to reverse digit sequences";
+    public const string Description = "token and position embeddings, a TransformerEncoderLayer (multi-head attention, feed-forward) on [batch, seq, d_model]: learning to reverse digit sequences";
 
     private const int Length = 8;
     private const int Model = 32;
@@ -26,11 +27,10 @@ public static class TransformerCommand
         var epochs = line.Int("epochs", 40);
         var (trainX, trainY) = Sequences(new Key(91), 2048);
         var (testX, testY) = Sequences(new Key(92), 256);
-        var k = new Key(93).Split(5);
-        var block = new Linear(k[0], 10 + Length, Model)
-                  >> new Residual(new SelfAttention(k[1], Model, heads: 4))
-                  >> new Residual(new Linear(k[2], Model, 4 * Model) >> new GELU() >> new Linear(k[3], 4 * Model, Model))
-                  >> new Linear(k[4], Model, 10);
+        var k = new Key(93).Split(4);
+        var block = new TokensAndPositions(new Embedding(k[0], 10, Model), new Embedding(k[1], Length, Model))
+                  >> new TransformerEncoderLayer(k[2], Model, nhead: 4, dimFeedforward: 4 * Model, dropout: 0, activation: TransformerActivation.Gelu, batchFirst: true, normFirst: true)
+                  >> new Linear(k[3], Model, 10);
         ShowShapes(output, block, testX[..2]);
         var trainer = new Trainer<Chain>(Optimizers.AdamW(3e-3), TokenLoss, new TrainerOptions { BatchSize = 32, Epochs = epochs, Validation = DataSource.FromTensors(testX, testY) });
         var (result, _) = await TrainingProgress.Follow(trainer.Train(block, DataSource.FromTensors(trainX, trainY), new Key(94)), epochs, output);
@@ -47,23 +47,17 @@ public static class TransformerCommand
         return flat with { Gradient = flat.Gradient.Reshape(scores.Shape) };
     }
 
-    /// <summary>Random digit sequences as one-hot digits beside one-hot positions, [count, 8, 18], and their reversals.</summary>
+    /// <summary>Random digit sequences as int64 tokens, [count, 8], and their reversals.</summary>
     public static (Tensor Inputs, Tensor Targets) Sequences(Key key, int count)
     {
-        var digits = Tensor.Uniform(key, new Shape(count * Length), dtype: DType.Float64).ToFloat64Array().Select(u => (int)(u * 10)).ToArray();
-        var inputs = new float[count * Length * (10 + Length)];
+        var digits = Tensor.Uniform(key, new Shape(count * Length), dtype: DType.Float64).ToFloat64Array().Select(u => (long)(u * 10)).ToArray();
         var targets = new long[count * Length];
         for (var n = 0; n < count; n++)
         {
             for (var s = 0; s < Length; s++)
-            {
-                var at = ((n * Length) + s) * (10 + Length);
-                inputs[at + digits[(n * Length) + s]] = 1;
-                inputs[at + 10 + s] = 1;
                 targets[(n * Length) + s] = digits[(n * Length) + (Length - 1 - s)];
-            }
         }
-        return (Tensor.FromArray(inputs, count, Length, 10 + Length), Tensor.FromArray(targets, count, Length));
+        return (Tensor.FromArray(digits, count, Length), Tensor.FromArray(targets, count, Length));
     }
 
     private static double TokenAccuracy(Layer model, Tensor x, Tensor y)
