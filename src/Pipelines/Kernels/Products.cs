@@ -1,4 +1,5 @@
 using Pipelines.Kernels.Gemm;
+using Pipelines.Kernels.Threading;
 using Pipelines.Tensors;
 using Engine = Pipelines.Kernels.Gemm.Gemm;
 
@@ -126,31 +127,51 @@ public static unsafe class Products
         return Tensor.Own(c, new Shape(n, k));
     }
 
-    /// <summary>One product per matrix of the broadcast batch, each on the GEMM as it would run alone.</summary>
+    /// <summary>
+    /// One product per matrix of the broadcast batch. A batch of several is split across the thread budget by matrices,
+    /// each product on one thread (attention's many small products would spend more on starting threads than on
+    /// arithmetic); a single matrix uses the GEMM's own threading. Either way every element is the same chain of fused
+    /// multiply-adds, so the split never changes a bit.
+    /// </summary>
     private readonly record struct BatchedProduct(int M, int K, int N, bool TransposeA, bool TransposeB)
     {
         public Tensor Run<T>(Tensor a, Tensor b, Shape batch)
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
             var c = GC.AllocateUninitializedArray<T>(batch.ElementCount * M * N);
-            var aMatrices = Tensor.Arange(new Shape(a.Shape.Dims[..^2]).ElementCount, DType.Int64).Reshape(new Shape(a.Shape.Dims[..^2])).BroadcastTo(batch).AsSpan<long>();
-            var bMatrices = Tensor.Arange(new Shape(b.Shape.Dims[..^2]).ElementCount, DType.Int64).Reshape(new Shape(b.Shape.Dims[..^2])).BroadcastTo(batch).AsSpan<long>();
-            var x = a.Span<T>();
-            var y = b.Span<T>();
-            var (aSize, bSize, cSize) = (M * K, K * N, M * N);
-            for (var i = 0; i < batch.ElementCount; i++)
+            var aMatrices = Tensor.Arange(new Shape(a.Shape.Dims[..^2]).ElementCount, DType.Int64).Reshape(new Shape(a.Shape.Dims[..^2])).BroadcastTo(batch).ToInt64Array();
+            var bMatrices = Tensor.Arange(new Shape(b.Shape.Dims[..^2]).ElementCount, DType.Int64).Reshape(new Shape(b.Shape.Dims[..^2])).BroadcastTo(batch).ToInt64Array();
+            var count = batch.ElementCount;
+            var product = this;
+            if (count == 1)
             {
-                var left = x.Slice((int)aMatrices[i] * aSize, aSize);
-                var right = y.Slice((int)bMatrices[i] * bSize, bSize);
-                var result = c.AsSpan(i * cSize, cSize);
-                if (TransposeA)
-                    Engine.TransposeMultiply<T>(left, Math.Max(1, M), right, Math.Max(1, N), result, Math.Max(1, N), M, N, K);
-                else if (TransposeB)
-                    Engine.MultiplyTransposed<T>(left, Math.Max(1, K), right, Math.Max(1, K), result, Math.Max(1, N), M, N, K);
-                else
-                    Engine.Multiply<T>(left, Math.Max(1, K), right, Math.Max(1, N), result, Math.Max(1, N), M, N, K);
+                product.One<T>(a, b, c, aMatrices[0], bMatrices[0], 0, default);
+            }
+            else
+            {
+                var work = (long)count * M * N * Math.Max(1, K);
+                ParallelChunks.Run(count, work, 1, (start, end) =>
+                {
+                    for (var i = start; i < end; i++)
+                        product.One<T>(a, b, c, aMatrices[i], bMatrices[i], i, new GemmOptions(Threads: 1));
+                });
             }
             return Tensor.Own(c, new Shape([.. batch.Dims, M, N]));
+        }
+
+        private void One<T>(Tensor a, Tensor b, T[] c, long aMatrix, long bMatrix, int index, GemmOptions options)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var (aSize, bSize, cSize) = (M * K, K * N, M * N);
+            var left = a.Span<T>().Slice((int)aMatrix * aSize, aSize);
+            var right = b.Span<T>().Slice((int)bMatrix * bSize, bSize);
+            var result = c.AsSpan(index * cSize, cSize);
+            if (TransposeA)
+                Engine.TransposeMultiply<T>(left, Math.Max(1, M), right, Math.Max(1, N), result, Math.Max(1, N), M, N, K, options: options);
+            else if (TransposeB)
+                Engine.MultiplyTransposed<T>(left, Math.Max(1, K), right, Math.Max(1, K), result, Math.Max(1, N), M, N, K, options: options);
+            else
+                Engine.Multiply<T>(left, Math.Max(1, K), right, Math.Max(1, N), result, Math.Max(1, N), M, N, K, options: options);
         }
     }
 }

@@ -12,7 +12,8 @@ namespace Pipelines.Benchmarks.Training;
 /// against the same networks with hand-fused backward passes, in alternating rounds, medians: a gated linear unit
 /// (hand-written as the examples had it, against <see cref="DerivedLayer"/>), and the 784-256-128-10 MLP as a chain of
 /// the library's layers, as a forward-only composite of the same Linears, and as forward-only networks of operations
-/// alone (<see cref="Variable.Linear"/>, or MatMul of a transpose plus a bias; parameters; ReLU). Then what the tape costs per operation: recording (forward with the tape
+/// alone (<see cref="Variable.Linear"/>, or MatMul of a transpose plus a bias; parameters; ReLU). Then
+/// <see cref="MultiheadAttention"/> against PyTorch's (forward and backward, Reference/torch_attention.py), and what the tape costs per operation: recording (forward with the tape
 /// against the same operations on tensors) and the backward walk, on a 16-element tensor where the arithmetic is nothing.
 /// </summary>
 internal static class CompareDerived
@@ -42,6 +43,7 @@ internal static class CompareDerived
                 var (fused, derived) = (Timing.Median(times[c.Name].Fused), Timing.Median(times[c.Name].Derived));
                 Console.WriteLine($"{c.Name,-34} {fused,10:F1} {derived,11:F1} {derived / fused,14:F3}");
             }
+            Attention(threads, rounds);
             TapeCost();
             return 0;
         }
@@ -75,6 +77,33 @@ internal static class CompareDerived
             ("mlp_784_256_128_10_linear_ops", Step(chain, images, y => Loss.CrossEntropy(y, labels)), Step(operations, images, y => Loss.CrossEntropy(y, labels))),
             ("mlp_784_256_128_10_matmul_ops", Step(chain, images, y => Loss.CrossEntropy(y, labels)), Step(products, images, y => Loss.CrossEntropy(y, labels))),
         ];
+    }
+
+    /// <summary>
+    /// MultiheadAttention (batch 32, sequence 64, model 256, 8 heads, batch first) forward, the output's sum and the
+    /// backward, against PyTorch 1.13's nn.MultiheadAttention doing the same, in alternating rounds.
+    /// </summary>
+    private static void Attention(int threads, int rounds)
+    {
+        const int Batch = 32, Length = 64, Embed = 256, Heads = 8;
+        var attention = new MultiheadAttention(new Key(11), Embed, Heads, batchFirst: true);
+        var x = Tensor.Normal(new Key(12), new Shape(Batch, Length, Embed));
+        var context = ForwardContext.Training(new Key(13));
+        var request = new System.Text.Json.Nodes.JsonObject { ["threads"] = threads, ["batch"] = Batch, ["length"] = Length, ["embed"] = Embed, ["heads"] = Heads };
+        var (ours, theirs) = (new List<double>(), new List<double>());
+        for (var round = 0; round < rounds; round++)
+        {
+            ours.Add(Timing.MedianMicroseconds(() =>
+            {
+                var traced = attention.Forward(x, context);
+                attention.Backward(traced.Trace, Tensor.Ones(traced.Output.Shape));
+            }));
+            foreach (var row in PythonReference.Run("torch_attention.py", request, new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }, "apt-get install python3-torch python3-numpy libopenblas0-pthread"))
+                theirs.Add((double)row["us"]!);
+        }
+        var reference = theirs.Count > 0 ? Timing.Median(theirs) : double.NaN;
+        Console.WriteLine($"{"multihead_attention_32x64x256_h8",-34} {"ours µs",10} {"torch µs",11} {"ours/torch",14}");
+        Console.WriteLine($"{string.Empty,-34} {Timing.Median(ours),10:F1} {reference,11:F1} {Timing.Median(ours) / reference,14:F3}");
     }
 
     /// <summary>What the tape adds per operation, on a tensor so small that the arithmetic costs next to nothing.</summary>

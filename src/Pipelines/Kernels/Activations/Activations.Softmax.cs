@@ -34,14 +34,10 @@ public static partial class Activations
     {
         ArgumentNullException.ThrowIfNull(x);
         var (outer, extent, inner) = Split(x, axis, logarithm);
+        if (inner == 1)
+            return x.DType == DType.Float32 ? Rows<float>(x, outer, extent, logarithm) : Rows<double>(x, outer, extent, logarithm);
         var values = x.ToFloat64Array();
         var result = new double[values.Length];
-        if (inner == 1)
-        {
-            for (var o = 0; o < outer; o++)
-                AlongRow(values.AsSpan(o * extent, extent), result.AsSpan(o * extent, extent), logarithm);
-            return Tensor.FromSpan(result, x.Shape).To(x.DType);
-        }
         for (var o = 0; o < outer; o++)
         {
             for (var i = 0; i < inner; i++)
@@ -64,6 +60,44 @@ public static partial class Activations
             }
         }
         return Tensor.FromSpan(result, x.Shape).To(x.DType);
+    }
+
+    /// <summary>
+    /// Softmax along the last axis one row at a time, each row widened to double, computed by <see cref="AlongRow"/> and
+    /// rounded into the result: the bits of a whole-tensor widening, without a double copy of the tensor (attention's
+    /// scores are megabytes, and every fresh megabyte costs page faults).
+    /// </summary>
+    private static Tensor Rows<T>(Tensor x, int outer, int extent, bool logarithm)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var source = x.AsSpan<T>();
+        var result = GC.AllocateUninitializedArray<T>(source.Length);
+        var (row, output) = (new double[extent], new double[extent]);
+        for (var o = 0; o < outer; o++)
+        {
+            Widen(source.Slice(o * extent, extent), row);
+            AlongRow(row, output, logarithm);
+            Narrow<T>(output, result.AsSpan(o * extent, extent));
+        }
+        return Tensor.Own(result, x.Shape);
+    }
+
+    private static void Widen<T>(ReadOnlySpan<T> source, Span<double> destination)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            Primitives.ConvertChecked<float, double>(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(source), destination);
+        else
+            System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(source).CopyTo(destination);
+    }
+
+    private static void Narrow<T>(ReadOnlySpan<double> source, Span<T> destination)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            Primitives.ConvertTruncating<double, float>(source, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination));
+        else
+            source.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(destination));
     }
 
     /// <summary>One contiguous row (the last axis), in vector lanes: the rule of the strided loop above with a vectorised exponential.</summary>
@@ -95,6 +129,8 @@ public static partial class Activations
     {
         RequireSameShape(logarithm ? "LogSoftmax" : "Softmax", y, dy);
         var (outer, extent, inner) = Split(y, axis, logarithm);
+        if (inner == 1)
+            return y.DType == DType.Float32 ? BackwardRows<float>(y, dy, outer, extent, logarithm) : BackwardRows<double>(y, dy, outer, extent, logarithm);
         var (output, gradient) = (y.ToFloat64Array(), dy.ToFloat64Array());
         var result = new double[output.Length];
         for (var o = 0; o < outer; o++)
@@ -113,6 +149,28 @@ public static partial class Activations
             }
         }
         return Tensor.FromSpan(result, y.Shape).To(y.DType);
+    }
+
+    /// <summary>The backward along the last axis one row at a time, in double as the strided loop computes it, without a double copy of the tensors.</summary>
+    private static Tensor BackwardRows<T>(Tensor y, Tensor dy, int outer, int extent, bool logarithm)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var outputs = y.AsSpan<T>();
+        var gradients = dy.AsSpan<T>();
+        var result = GC.AllocateUninitializedArray<T>(outputs.Length);
+        var (output, gradient) = (new double[extent], new double[extent]);
+        for (var o = 0; o < outer; o++)
+        {
+            Widen(outputs.Slice(o * extent, extent), output);
+            Widen(gradients.Slice(o * extent, extent), gradient);
+            var sum = 0.0;
+            for (var e = 0; e < extent; e++)
+                sum += logarithm ? gradient[e] : gradient[e] * output[e];
+            for (var e = 0; e < extent; e++)
+                gradient[e] = logarithm ? gradient[e] - (Math.Exp(output[e]) * sum) : output[e] * (gradient[e] - sum);
+            Narrow<T>(gradient, result.AsSpan(o * extent, extent));
+        }
+        return Tensor.Own(result, y.Shape);
     }
 
     private static (int Outer, int Extent, int Inner) Split(Tensor x, int axis, bool logarithm)
