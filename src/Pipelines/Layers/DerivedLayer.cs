@@ -5,15 +5,14 @@ namespace Pipelines.Layers;
 /// <summary>
 /// A layer that writes only its forward pass: in terms of its children, its parameters and operations on
 /// <see cref="Variable"/>s, each recorded on the pass's <see cref="Tape"/>. The backward pass is derived from the tape,
-/// and the gradient is a layer of this type, as every layer's is. List the parameters and children in
-/// <see cref="Layer.Parts"/> and rebuild from them in <c>Rebuild</c>, as for any layer.
+/// and the gradient is a layer of this type, as every layer's is. Declared as a <c>partial record</c>, its
+/// <see cref="Layer.Parts"/> and <c>Rebuild</c> are generated from its <c>Tensor</c> and <c>Layer</c> properties
+/// (docs/layers.md); a record that is not partial writes them itself.
 /// </summary>
 /// <example>
 /// <code>
-/// public sealed record GatedLinearUnit(Linear Value, Linear Gate) : DerivedLayer
+/// public sealed partial record GatedLinearUnit(Linear Value, Linear Gate) : DerivedLayer
 /// {
-///     public override LayerParts Parts => new() { Children = [("value", Value), ("gate", Gate)] };
-///     protected override Layer Rebuild(LayerParts parts) => new GatedLinearUnit(parts.Child&lt;Linear&gt;("value"), parts.Child&lt;Linear&gt;("gate"));
 ///     protected override Variable Forward(Variable x, Tape tape) => tape.Call(Value, x) * tape.Call(Gate, x).Sigmoid();
 /// }
 /// </code>

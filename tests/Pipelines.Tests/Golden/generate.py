@@ -425,6 +425,68 @@ def attention(out):
     save(os.path.join(out, "attention.safetensors"), t, {"cases": cases, "torch": torch.__version__})
 
 
+def operations(out):
+    """The tensor operations a forward-only layer records, each on a random input x (and a second operand y where it
+    takes one), with the output and the gradients of sum(output * dy) for x and y, in float64."""
+    torch.manual_seed(20261205)
+    t, cases = {}, {}
+
+    def case(name, fn, x_shape, y_shape=None, positive=False, **description):
+        x = f32(*x_shape).abs() + 0.5 if positive else f32(*x_shape)
+        t[f"{name}.x"] = x
+        leaves = {"x": x.to(torch.float64).requires_grad_(True)}
+        if y_shape is not None:
+            y = f32(*y_shape)
+            t[f"{name}.y"] = y
+            leaves["y"] = y.to(torch.float64).requires_grad_(True)
+        result = fn(*leaves.values())
+        dy = f32(*result.shape)
+        t[f"{name}.dy"], t[f"{name}.out"] = dy, result.detach()
+        result.backward(dy.to(torch.float64))
+        for key, leaf in leaves.items():
+            t[f"{name}.grad_{key}"] = leaf.grad.detach()
+        cases[name] = {"op": description.pop("op", name), **description}
+
+    case("add_broadcast", lambda x, y: x + y, (2, 3, 4), (3, 1), op="add")
+    case("subtract_broadcast", lambda x, y: x - y, (4,), (2, 1, 4), op="subtract")
+    case("multiply_broadcast", lambda x, y: x * y, (2, 1, 4), (3, 1), op="multiply")
+    case("divide_broadcast", lambda x, y: x / (y.abs() + 0.5), (3, 4), (4,), op="divide_safe")
+    case("scalar_left", lambda x: (1 - x) * 3 + 2 / (x * x + 1), (5,), op="scalars")
+    case("pow", lambda x: x.pow(3), (6,), exponent=3)
+    case("sqrt", lambda x: x.sqrt(), (6,), positive=True)
+    case("log", lambda x: x.log(), (6,), positive=True)
+    case("abs", lambda x: x.abs(), (6,))
+    case("clamp", lambda x: x.clamp(-0.5, 0.4), (3, 5), min=-0.5, max=0.4)
+    case("maximum", lambda x, y: torch.maximum(x, y), (2, 5), (5,))
+    case("minimum", lambda x, y: torch.minimum(x, y), (2, 1), (3,))
+    case("where", lambda x, y: torch.where(x > 0, x, y), (3, 4), (4,), op="where_positive")
+    case("masked_fill", lambda x: x.masked_fill(x < -0.5, -2.0), (3, 4), op="masked_fill_below", threshold=-0.5, value=-2.0)
+    for axis in (0, -1):
+        for keep in (False, True):
+            suffix = f"{'last' if axis == -1 else 'first'}{'_keep' if keep else ''}"
+            case(f"sum_{suffix}", lambda x, a=axis, k=keep: x.sum(a, keepdim=k), (3, 4, 2), op="sum", axis=axis, keep_dim=keep)
+            case(f"mean_{suffix}", lambda x, a=axis, k=keep: x.mean(a, keepdim=k), (3, 4, 2), op="mean", axis=axis, keep_dim=keep)
+            case(f"max_{suffix}", lambda x, a=axis, k=keep: x.max(a, keepdim=k).values, (3, 4, 2), op="max", axis=axis, keep_dim=keep)
+            case(f"var_{suffix}", lambda x, a=axis, k=keep: x.var(a, keepdim=k), (3, 4, 2), op="var", axis=axis, keep_dim=keep)
+            case(f"logsumexp_{suffix}", lambda x, a=axis, k=keep: x.logsumexp(a, keepdim=k), (3, 4, 2), op="logsumexp", axis=axis, keep_dim=keep)
+    case("softmax_middle", lambda x: x.softmax(1), (2, 5, 3), op="softmax", axis=1)
+    case("log_softmax_first", lambda x: x.log_softmax(0), (4, 3), op="log_softmax", axis=0)
+    case("permute", lambda x: x.permute(2, 0, 1), (2, 3, 4), axes=[2, 0, 1])
+    case("transpose", lambda x: x.transpose(0, 2), (2, 3, 4), first=0, second=2)
+    case("narrow", lambda x: x.narrow(1, 1, 2), (2, 4, 3), axis=1, start=1, length=2)
+    case("concat", lambda x, y: torch.cat([x, y * 2, x], 1), (2, 3), (2, 2), op="concat_middle")
+    case("stack", lambda x, y: torch.stack([x, y], 1), (2, 3), (2, 3), op="stack_middle")
+    case("chunk", lambda x: torch.cat([c * (i + 1) for i, c in enumerate(x.chunk(3, 1))], 1), (2, 7), op="chunk_weighted", chunks=3)
+    case("matmul_broadcast", lambda x, y: x @ y, (2, 1, 3, 4), (3, 4, 5), op="matmul")
+    indices = torch.tensor([2, 0, 2, 1])
+    t["index_select.indices"] = indices
+    case("index_select", lambda x: x.index_select(1, indices), (2, 3, 2), axis=1)
+    index = torch.tensor([[0, 2, 2], [1, 0, 1]])
+    t["gather.index"] = index
+    case("gather", lambda x: x.gather(1, index), (2, 4), axis=1)
+    save(os.path.join(out, "operations.safetensors"), t, {"cases": cases, "torch": torch.__version__})
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     golden = sys.argv[2] if len(sys.argv) > 2 else out
@@ -439,3 +501,5 @@ if __name__ == "__main__":
         layers(out)
     if only is None or "attention" in only:
         attention(out)
+    if only is None or "operations" in only:
+        operations(out)
