@@ -6,30 +6,11 @@ float32. Prints {"case": "mha", "us": median microseconds per step}.
 """
 import json
 import sys
-import time
 
 import torch
 from torch import nn
 
-
-def median_us(f, budget=1.0, min_samples=7):
-    warm_up = time.perf_counter() + 0.2
-    f()
-    while time.perf_counter() < warm_up:
-        f()
-    start = time.perf_counter()
-    f()
-    once = max(time.perf_counter() - start, 1e-7)
-    inner = max(1, int(0.002 / once))
-    samples = []
-    deadline = time.perf_counter() + budget
-    while len(samples) < min_samples or (time.perf_counter() < deadline and len(samples) < 200):
-        t = time.perf_counter()
-        for _ in range(inner):
-            f()
-        samples.append((time.perf_counter() - t) / inner)
-    samples.sort()
-    return samples[len(samples) // 2] * 1e6
+from timing import median_us
 
 
 request = json.load(sys.stdin)

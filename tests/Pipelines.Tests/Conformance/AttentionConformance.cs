@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pipelines.IO;
 using Pipelines.Layers;
 using Pipelines.Tensors;
@@ -51,20 +50,14 @@ public sealed class AttentionConformance
 {
     private const string FileName = "attention.safetensors";
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Descriptions().Keys.Order(StringComparer.Ordinal))
-            data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Cases() => GoldenFiles.CaseNames(FileName);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Forward_gradients_and_state_dict_match_PyTorch(string name)
     {
         var file = GoldenFiles.Load(FileName);
-        var d = Descriptions()[name];
+        var d = GoldenFiles.Cases(FileName)[name];
         Tensor Get(string key) => file.Tensor($"{name}.{key}");
         bool Flag(string key) => d.GetProperty(key).GetBoolean();
         int Int(string key) => d.GetProperty(key).GetInt32();
@@ -90,21 +83,21 @@ public sealed class AttentionConformance
             var traced = model.Forward(query, ForwardContext.Training(new Key(2)));
             var (dx, gradient) = model.Backward(traced.Trace, Get("dy").To(dtype));
             var reduction = Int("embed_dim") * query.Shape[Flag("batch_first") ? 1 : 0];
-            Close(Get("y"), traced.Output, reduction, $"{name}.y");
-            Close(Get("dquery"), dx, reduction, $"{name}.dquery");
+            Tolerance.Close(Get("y"), traced.Output, reduction, $"{name}.y", 1e-10);
+            Tolerance.Close(Get("dquery"), dx, reduction, $"{name}.dquery", 1e-10);
             var inner = probe is null ? gradient : ((AttentionProbe)gradient).Inner;
             var named = inner.NamedParameters();
             foreach (var key in expectedNames.Keys)
-                Close(Get($"grad.{key}"), named[key], reduction * query.Shape[Flag("batch_first") ? 0 : 1], $"{name}.grad.{key}");
+                Tolerance.Close(Get($"grad.{key}"), named[key], reduction * query.Shape[Flag("batch_first") ? 0 : 1], $"{name}.grad.{key}", 1e-10);
             if (cross)
             {
-                Close(Get("dkey"), ((AttentionProbe)gradient).Key, reduction, $"{name}.dkey");
-                Close(Get("dvalue"), ((AttentionProbe)gradient).Value, reduction, $"{name}.dvalue");
+                Tolerance.Close(Get("dkey"), ((AttentionProbe)gradient).Key, reduction, $"{name}.dkey", 1e-10);
+                Tolerance.Close(Get("dvalue"), ((AttentionProbe)gradient).Value, reduction, $"{name}.dvalue", 1e-10);
             }
             if (layer is MultiheadAttention attention)
             {
                 var weights = attention.AttentionWeights(query, cross ? Get("key").To(dtype) : query, padding, mask, causal);
-                Close(Get("weights"), weights, reduction, $"{name}.weights");
+                Tolerance.Close(Get("weights"), weights, reduction, $"{name}.weights", 1e-10);
             }
         }
     }
@@ -120,14 +113,4 @@ public sealed class AttentionConformance
         Assert.Contains("embed_dim 8 must be divisible by num_heads, but got 3 heads", Assert.Throws<ArgumentException>(() => new MultiheadAttention(new Key(3), 8, 3)).Message, StringComparison.Ordinal);
     }
 
-    private static void Close(Tensor expected, Tensor actual, int reduction, string what)
-    {
-        if (actual.DType == DType.Float32)
-            Tolerance.AssertClose(expected, actual, reduction, $"{what} (float32)");
-        else
-            Assert.True(actual.AllClose(expected, 1e-10, 1e-10), $"{what} (float64) differs by {actual.MaxAbsDifference(expected):E2}");
-    }
-
-    private static Dictionary<string, JsonElement> Descriptions() =>
-        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(GoldenFiles.Load(FileName).Metadata["cases"])!;
 }

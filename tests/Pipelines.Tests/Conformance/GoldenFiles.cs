@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Pipelines.IO;
+using Xunit;
 
 namespace Pipelines.Tests.Conformance;
 
@@ -20,6 +22,19 @@ internal static class GoldenFiles
         if (!File.Exists(path))
             throw new FileNotFoundException($"Golden file '{name}' is not in '{Directory}' (set {DirectoryVariable} to choose another directory).", path);
         return SafeTensors.Load(path);
+    }
+
+    /// <summary>The cases a file describes in its <c>cases</c> metadata (a JSON object of case name to description).</summary>
+    public static Dictionary<string, JsonElement> Cases(string name) =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(Load(name).Metadata["cases"])!;
+
+    /// <summary>The names of <see cref="Cases"/>, in order, as a theory's data.</summary>
+    public static TheoryData<string> CaseNames(string name)
+    {
+        var data = new TheoryData<string>();
+        foreach (var caseName in Cases(name).Keys.Order(StringComparer.Ordinal))
+            data.Add(caseName);
+        return data;
     }
 
     /// <summary>The case names of a file: the distinct prefixes before the first dot of its keys.</summary>

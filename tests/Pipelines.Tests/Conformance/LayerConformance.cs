@@ -14,20 +14,14 @@ public sealed class LayerConformance
 {
     private const string FileName = "layers.safetensors";
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Descriptions().Keys.Order(StringComparer.Ordinal))
-            data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Cases() => GoldenFiles.CaseNames(FileName);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Forward_and_gradients_match_PyTorch(string name)
     {
         var file = GoldenFiles.Load(FileName);
-        var d = Descriptions()[name];
+        var d = GoldenFiles.Cases(FileName)[name];
         Tensor Get(string key) => file.Tensor($"{name}.{key}");
         foreach (var dtype in new[] { DType.Float64, DType.Float32 })
         {
@@ -40,9 +34,9 @@ public sealed class LayerConformance
                     var indices = Get("indices");
                     var traced = layer.Forward(indices, ForwardContext.Training(new Key(0)));
                     var (_, gradient) = layer.Backward(traced.Trace, dy, inputGradient: false);
-                    Close(Get("y"), traced.Output, 1, $"{name}.y");
-                    Close(Get("weight_after"), ((Embedding)traced.Next).Weight, 1, $"{name}.weight_after");
-                    Close(Get("dweight"), ((Embedding)gradient).Weight, indices.Count, $"{name}.dweight");
+                    Tolerance.Close(Get("y"), traced.Output, 1, $"{name}.y");
+                    Tolerance.Close(Get("weight_after"), ((Embedding)traced.Next).Weight, 1, $"{name}.weight_after");
+                    Tolerance.Close(Get("dweight"), ((Embedding)gradient).Weight, indices.Count, $"{name}.dweight");
                     break;
                 }
                 case "rms_norm":
@@ -53,19 +47,19 @@ public sealed class LayerConformance
                     var layer = new RMSNorm(shape, affine ? Get("weight").To(dtype) : null, Double(d, "eps") ?? (dtype == DType.Float64 ? null : 2.220446049250313e-16));
                     var traced = layer.Forward(Get("x").To(dtype), ForwardContext.Training(new Key(0)));
                     var (dx, gradient) = layer.Backward(traced.Trace, dy);
-                    Close(Get("y"), traced.Output, shape.ElementCount, $"{name}.y");
-                    Close(Get("dx"), dx, shape.ElementCount, $"{name}.dx");
+                    Tolerance.Close(Get("y"), traced.Output, shape.ElementCount, $"{name}.y");
+                    Tolerance.Close(Get("dx"), dx, shape.ElementCount, $"{name}.dx");
                     Assert.Equal(affine ? ["weight"] : [], layer.NamedParameters().Names);
                     if (affine)
-                        Close(Get("dweight"), ((RMSNorm)gradient).Weight!, dy.Count / shape.ElementCount, $"{name}.dweight");
+                        Tolerance.Close(Get("dweight"), ((RMSNorm)gradient).Weight!, dy.Count / shape.ElementCount, $"{name}.dweight");
                     break;
                 }
                 default:
                 {
                     var layer = new GLU(d.GetProperty("dim").GetInt32());
                     var traced = layer.Forward(Get("x").To(dtype), ForwardContext.Training(new Key(0)));
-                    Close(Get("y"), traced.Output, 1, $"{name}.y");
-                    Close(Get("dx"), layer.Backward(traced.Trace, dy).Dx, 1, $"{name}.dx");
+                    Tolerance.Close(Get("y"), traced.Output, 1, $"{name}.y");
+                    Tolerance.Close(Get("dx"), layer.Backward(traced.Trace, dy).Dx, 1, $"{name}.dx");
                     break;
                 }
             }
@@ -106,14 +100,4 @@ public sealed class LayerConformance
 
     private static double? Double(JsonElement d, string key) => d.GetProperty(key).ValueKind == JsonValueKind.Null ? null : d.GetProperty(key).GetDouble();
 
-    private static void Close(Tensor expected, Tensor actual, int reduction, string what)
-    {
-        if (actual.DType == DType.Float32)
-            Tolerance.AssertClose(expected, actual, reduction, $"{what} (float32)");
-        else
-            Assert.True(actual.AllClose(expected, 1e-12, 1e-12), $"{what} (float64) differs by {actual.MaxAbsDifference(expected):E2}");
-    }
-
-    private static Dictionary<string, JsonElement> Descriptions() =>
-        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(GoldenFiles.Load(FileName).Metadata["cases"])!;
 }

@@ -16,20 +16,14 @@ public sealed class LossOptionsConformance
 {
     private const string FileName = "loss_options.safetensors";
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Descriptions().Keys.Order(StringComparer.Ordinal))
-            data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Cases() => GoldenFiles.CaseNames(FileName);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Value_and_gradient_match_PyTorch(string name)
     {
         var file = GoldenFiles.Load(FileName);
-        var d = Descriptions()[name];
+        var d = GoldenFiles.Cases(FileName)[name];
         var input = file.Tensor(d.GetProperty("input").GetString()!);
         var expected = file.Tensor($"{name}.loss").Item();
         foreach (var dtype in new[] { DType.Float64, DType.Float32 })
@@ -74,7 +68,4 @@ public sealed class LossOptionsConformance
             var other => throw new Xunit.Sdk.XunitException($"The file has a '{other}' case, which this suite does not know: add it to {nameof(Resolve)}."),
         };
     }
-
-    private static Dictionary<string, JsonElement> Descriptions() =>
-        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(GoldenFiles.Load(FileName).Metadata["cases"])!;
 }

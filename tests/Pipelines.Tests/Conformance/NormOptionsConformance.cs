@@ -14,20 +14,14 @@ public sealed class NormOptionsConformance
 {
     private const string FileName = "norm_options.safetensors";
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Descriptions().Keys.Order(StringComparer.Ordinal))
-            data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Cases() => GoldenFiles.CaseNames(FileName);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Forward_backward_and_statistics_match_PyTorch(string name)
     {
         var file = GoldenFiles.Load(FileName);
-        var d = Descriptions()[name];
+        var d = GoldenFiles.Cases(FileName)[name];
         foreach (var dtype in new[] { DType.Float64, DType.Float32 })
         {
             var x = file.Tensor(d.GetProperty("x").GetString()!).To(dtype);
@@ -93,7 +87,4 @@ public sealed class NormOptionsConformance
         else
             Assert.True(actual.AllClose(expected, 1e-12, 1e-12), $"{key} (float64) differs by {actual.MaxAbsDifference(expected):E2}");
     }
-
-    private static Dictionary<string, JsonElement> Descriptions() =>
-        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(GoldenFiles.Load(FileName).Metadata["cases"])!;
 }

@@ -14,20 +14,14 @@ public sealed partial class OperationConformance
 {
     private const string FileName = "operations.safetensors";
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Descriptions().Keys.Order(StringComparer.Ordinal))
-            data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Cases() => GoldenFiles.CaseNames(FileName);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void The_operation_and_its_gradients_match_PyTorch(string name)
     {
         var file = GoldenFiles.Load(FileName);
-        var d = Descriptions()[name];
+        var d = GoldenFiles.Cases(FileName)[name];
         var hasY = file.Tensors.ContainsKey($"{name}.y");
         foreach (var dtype in new[] { DType.Float64, DType.Float32 })
         {
@@ -36,10 +30,10 @@ public sealed partial class OperationConformance
             var traced = layer.Forward(file.Tensor($"{name}.x").To(dtype), ForwardContext.Evaluation);
             var (dx, gradient) = layer.Backward(traced.Trace, file.Tensor($"{name}.dy").To(dtype));
             var width = file.Tensor($"{name}.x").Count;
-            Close(file.Tensor($"{name}.out"), traced.Output, width, $"{name}.out");
-            Close(file.Tensor($"{name}.grad_x"), dx, width, $"{name}.grad_x");
+            Tolerance.Close(file.Tensor($"{name}.out"), traced.Output, width, $"{name}.out");
+            Tolerance.Close(file.Tensor($"{name}.grad_x"), dx, width, $"{name}.grad_x");
             if (hasY)
-                Close(file.Tensor($"{name}.grad_y"), ((Operation)gradient).Y!, width, $"{name}.grad_y");
+                Tolerance.Close(file.Tensor($"{name}.grad_y"), ((Operation)gradient).Y!, width, $"{name}.grad_y");
         }
     }
 
@@ -86,16 +80,7 @@ public sealed partial class OperationConformance
         };
     }
 
-    private static void Close(Tensor expected, Tensor actual, int reduction, string what)
-    {
-        if (actual.DType == DType.Float32)
-            Tolerance.AssertClose(expected, actual, reduction, $"{what} (float32)");
-        else
-            Assert.True(actual.AllClose(expected, 1e-12, 1e-12), $"{what} (float64) differs by {actual.MaxAbsDifference(expected):E2}");
-    }
 
-    private static Dictionary<string, JsonElement> Descriptions() =>
-        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(GoldenFiles.Load(FileName).Metadata["cases"])!;
 
     /// <summary>One operation of the input and an optional second operand, a parameter so that its gradient comes out.</summary>
     private sealed partial record Operation(Tensor? Y, Func<Variable, Variable?, Variable> Body) : DerivedLayer

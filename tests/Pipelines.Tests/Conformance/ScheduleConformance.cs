@@ -12,20 +12,14 @@ public sealed class ScheduleConformance
 {
     private const string FileName = "schedules.safetensors";
 
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Descriptions().Keys.Order(StringComparer.Ordinal))
-            data.Add(name);
-        return data;
-    }
+    public static TheoryData<string> Cases() => GoldenFiles.CaseNames(FileName);
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Every_step_matches_PyTorchs_scheduler(string name)
     {
         var file = GoldenFiles.Load(FileName);
-        var d = Descriptions()[name];
+        var d = GoldenFiles.Cases(FileName)[name];
         var expected = file.Tensor($"{name}.lr").ToFloat64Array();
         var rate = d.GetProperty("base_lr").GetDouble();
         int Int(string key) => d.GetProperty(key).GetInt32();
@@ -79,7 +73,4 @@ public sealed class ScheduleConformance
         }
         return rates;
     }
-
-    private static Dictionary<string, JsonElement> Descriptions() =>
-        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(GoldenFiles.Load(FileName).Metadata["cases"])!;
 }

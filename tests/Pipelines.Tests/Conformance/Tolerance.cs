@@ -19,4 +19,13 @@ internal static class Tolerance
                 $"{what}: element {i} is {ours[i]:R} but the reference is {reference[i]:R} (allowed difference {allowed:E2}).");
         }
     }
+
+    /// <summary>A float32 result by the rule above, a float64 one to <paramref name="float64Tolerance"/> (relative and absolute).</summary>
+    public static void Close(Tensor expected, Tensor actual, int reductionLength, string what, double float64Tolerance = 1e-12)
+    {
+        if (actual.DType == DType.Float32)
+            AssertClose(expected, actual, reductionLength, $"{what} (float32)");
+        else
+            Assert.True(actual.AllClose(expected, float64Tolerance, float64Tolerance), $"{what} (float64) differs by {actual.MaxAbsDifference(expected):E2}");
+    }
 }
