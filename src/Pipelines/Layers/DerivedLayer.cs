@@ -32,8 +32,18 @@ public abstract record DerivedLayer : Layer
     protected sealed override Traced ForwardCore(Tensor x, ForwardContext context)
     {
         var tape = new Tape(this, context, x);
-        var output = Forward(tape.Input, tape)
-            ?? throw new InvalidOperationException($"{Describe(context.Path)} forward returned null.");
+        Variable? output;
+        try
+        {
+            output = Forward(tape.Input, tape);
+        }
+        catch (ArgumentException e) when (!Tape.IsNamed(e) && !e.Message.StartsWith(Describe(context.Path), StringComparison.Ordinal))
+        {
+            // An operation's error (shapes that do not broadcast, an axis out of range) says what but not where.
+            throw Tape.Named(new ArgumentException($"{Describe(context.Path)} forward: {e.Message}", e));
+        }
+        if (output is null)
+            throw new InvalidOperationException($"{Describe(context.Path)} forward returned null.");
         tape.Finish(output);
         return new Traced(output.Value, tape, tape.Next());
     }

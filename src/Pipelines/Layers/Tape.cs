@@ -16,6 +16,8 @@ namespace Pipelines.Layers;
 /// </remarks>
 public sealed record Tape : Trace
 {
+    private const string NamedKey = "Pipelines.Layers.Named";
+
     private readonly Tape _root;
     private readonly List<Step> _steps;
     private readonly ForwardContext _context;
@@ -287,7 +289,15 @@ public sealed record Tape : Trace
         Own(x, "a child's input");
         var (name, listed) = _parts.Children[child];
         var layer = _next[child] ?? listed;
-        var traced = layer.Forward(x.Value, _context.Child(name));
+        Traced traced;
+        try
+        {
+            traced = layer.Forward(x.Value, _context.Child(name));
+        }
+        catch (Exception e) when (Mark(e))
+        {
+            throw;
+        }
         _next[child] = traced.Next;
         var from = x.Tape is null ? (false, false) : (_steps[x.Id].FromInput, _steps[x.Id].FromParameters);
         // A child's own parameters make its output depend on parameters even when its input is a constant.
@@ -299,6 +309,23 @@ public sealed record Tape : Trace
             Ran = layer,
             ChildTrace = traced.Trace,
         });
+    }
+
+    /// <summary>Marks an exception as naming its layer already, so the layers around it pass it on unchanged.</summary>
+    internal static Exception Named(Exception e)
+    {
+        e.Data[NamedKey] = true;
+        return e;
+    }
+
+    /// <summary>Whether a layer's error has been named (see <see cref="Named"/>).</summary>
+    internal static bool IsNamed(Exception e) => e.Data.Contains(NamedKey);
+
+    /// <summary>An exception filter that names a child's error (the child's own message names it) and lets it pass.</summary>
+    private static bool Mark(Exception e)
+    {
+        Named(e);
+        return false;
     }
 
     private string Describe() => LayerPath.Describe(_layer.GetType().Name, Path);

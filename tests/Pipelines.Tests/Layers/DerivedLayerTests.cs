@@ -131,6 +131,18 @@ public sealed class DerivedLayerTests
         Assert.StartsWith("Twice '1' asked for its buffer 'scale' as a parameter", Assert.Throws<ArgumentException>(() => Misuse(3).Forward(x)).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>An operation's error inside a forward-only layer names the layer; a child's error passes unchanged, naming the child.</summary>
+    [Fact]
+    public void An_operations_error_names_the_layer_and_a_childs_names_the_child()
+    {
+        var model = new Chain([new Identity(), new RmsNorm(Tensor.Ones(new Shape(4)))]);
+        Assert.Equal(
+            "RmsNorm '1' forward: Cannot multiply tensors: Shapes [2, 3] and [4] cannot be broadcast together: axis -1 has extents 3 and 4.",
+            Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Ones(new Shape(2, 3)))).Message);
+        var unit = DerivedGatedUnit.From(Hand);
+        Assert.StartsWith("Linear 'value' expects input [..., 4]", Assert.Throws<ArgumentException>(() => unit.Forward(Tensor.Ones(new Shape(2, 3), DType.Float64))).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_variable_of_another_pass_is_refused()
     {
