@@ -120,7 +120,7 @@ public sealed record Tape : Trace
         }
         var buffer = _parts.Buffers.FirstOrDefault(b => ReferenceEquals(b.Tensor, parameter)).Name;
         throw new ArgumentException(buffer is null
-            ? $"{Describe()} asked for a {parameter.Shape} tensor that is not one of its parameters; Parts lists: {Names(_parts.Parameters.Select(p => p.Name))}."
+            ? $"{Describe()} asked for a {parameter.Shape} tensor that is not one of its parameters; Parts lists: {Names(_parts.Parameters.Select(p => p.Name))}.{Hint()}"
             : $"{Describe()} asked for its buffer '{buffer}' as a parameter; a buffer is not trained: use the tensor itself, a constant.", nameof(parameter));
     }
 
@@ -279,7 +279,7 @@ public sealed record Tape : Trace
             found = i;
         }
         if (found < 0)
-            throw new ArgumentException($"{Describe()} called a {child.GetType().Name} that is not one of its children; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.", nameof(child));
+            throw new ArgumentException($"{Describe()} called a {child.GetType().Name} that is not one of its children; Parts lists: {Names(_parts.Children.Select(c => c.Name))}.{Hint()}", nameof(child));
         return found;
     }
 
@@ -329,6 +329,11 @@ public sealed record Tape : Trace
     }
 
     private string Describe() => LayerPath.Describe(_layer.GetType().Name, Path);
+
+    /// <summary>For a layer that lists no parts at all, the likely cause: a record that is not partial gets no generated Parts.</summary>
+    private string Hint() => _parts.IsEmpty
+        ? $" A layer lists its parts in Parts: declare {_layer.GetType().Name} as a partial record for them to be generated from its properties, or override Parts."
+        : string.Empty;
 
     private Variable Record(Tensor value, Step step)
     {

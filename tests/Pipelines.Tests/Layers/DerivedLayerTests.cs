@@ -129,6 +129,8 @@ public sealed class DerivedLayerTests
             Assert.Throws<ArgumentException>(() => Misuse(1).Forward(x)).Message);
         Assert.StartsWith("Twice '1' asked for a [3, 3] tensor that is not one of its parameters; Parts lists: (none).", Assert.Throws<ArgumentException>(() => Misuse(2).Forward(x)).Message, StringComparison.Ordinal);
         Assert.StartsWith("Twice '1' asked for its buffer 'scale' as a parameter", Assert.Throws<ArgumentException>(() => Misuse(3).Forward(x)).Message, StringComparison.Ordinal);
+        var notPartial = new NotPartial(new Linear(new Key(15), 3, 3));
+        Assert.Contains("Parts lists: (none). A layer lists its parts in Parts: declare NotPartial as a partial record", Assert.Throws<ArgumentException>(() => notPartial.Forward(x)).Message, StringComparison.Ordinal);
     }
 
     /// <summary>An operation's error inside a forward-only layer names the layer; a child's error passes unchanged, naming the child.</summary>
@@ -177,6 +179,12 @@ public sealed class DerivedLayerTests
         Assert.False(y[..64].BitwiseEquals(y[64..]));
         Assert.False(y.BitwiseEquals(drop.Forward(x, context with { Path = "b" }).Output));
         Assert.True(drop.Forward(x).BitwiseEquals(Tensor.Concat([x, x], 0)));
+    }
+
+    /// <summary>A layer whose record is not partial, so no Parts are generated for it.</summary>
+    private sealed record NotPartial(Linear Inner) : DerivedLayer
+    {
+        protected override Variable Forward(Variable x, Tape tape) => tape.Call(Inner, x);
     }
 
     /// <summary>A parameter-free expression layer for tests.</summary>
