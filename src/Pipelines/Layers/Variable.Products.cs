@@ -18,6 +18,14 @@ public sealed partial class Variable
         g => Products.MatMul(g, b.Value, transposeA: false, transposeB: true).SumToSize(a.Shape),
         g => Products.MatMul(a.Value, g, transposeA: true, transposeB: false).SumToSize(b.Shape));
 
+    /// <summary>a·bᵀ over the last two axes (<c>a @ b.mT</c>) without copying the transpose, in either direction.</summary>
+    internal static Variable MatMulTransposed(Variable a, Variable b) => Binary(
+        a,
+        b,
+        Products.MatMul(Checked(a).Value, Checked(b).Value, transposeA: false, transposeB: true),
+        g => Products.MatMul(g, b.Value).SumToSize(a.Shape),
+        g => Products.MatMul(g, a.Value, transposeA: true, transposeB: false).SumToSize(b.Shape));
+
     /// <summary>
     /// <c>x·Wᵀ + b</c> over the last axis, like <c>torch.nn.functional.linear</c>, on the kernels a <see cref="Layers.Linear"/>
     /// runs (the weight packed once and cached, the bias in the product's epilogue, no transpose copied): faster than

@@ -8,7 +8,7 @@ using Pipelines.Tensors;
 namespace Pipelines.Benchmarks.Training;
 
 /// <summary>
-/// <c>compare-derived [--rounds N] [--one-thread]</c>: the gradient step (forward, loss, backward) of forward-only layers
+/// <c>compare-derived [attention] [--rounds N] [--one-thread]</c> (<c>attention</c>: that row alone): the gradient step (forward, loss, backward) of forward-only layers
 /// against the same networks with hand-fused backward passes, in alternating rounds, medians: a gated linear unit
 /// (hand-written as the examples had it, against <see cref="DerivedLayer"/>), and the 784-256-128-10 MLP as a chain of
 /// the library's layers, as a forward-only composite of the same Linears, and as forward-only networks of operations
@@ -21,11 +21,17 @@ internal static class CompareDerived
     public static int Run(string[] args)
     {
         var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(3);
+        var attentionOnly = args.Contains("attention");
         var threads = args.Contains("--one-thread") ? 1 : Environment.ProcessorCount;
         var previous = ThreadBudget.MaxThreads;
         ThreadBudget.MaxThreads = threads;
         try
         {
+            if (attentionOnly)
+            {
+                Attention(threads, rounds);
+                return 0;
+            }
             var cases = Cases();
             var times = cases.ToDictionary(c => c.Name, _ => (Fused: new List<double>(), Derived: new List<double>()));
             for (var round = 0; round < rounds; round++)
