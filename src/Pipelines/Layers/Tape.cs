@@ -27,6 +27,7 @@ public sealed record Tape : Trace
     private readonly string _prefix;
     private int _output = -1;
     private ulong _draws;
+    private Dictionary<object, string>? _parameterNames;
 
     internal Tape(DerivedLayer layer, ForwardContext context, Tensor input)
     {
@@ -158,7 +159,10 @@ public sealed record Tape : Trace
         {
             ids[i] = inputs[i].Tape is null ? -1 : inputs[i].Id;
             if (ids[i] < 0)
+            {
+                RefuseParameterAsConstant(inputs[i].Value);
                 continue;
+            }
             fromInput |= _steps[ids[i]].FromInput;
             fromParameters |= _steps[ids[i]].FromParameters;
         }
@@ -257,6 +261,23 @@ public sealed record Tape : Trace
             Children = [.. _parts.Children.Select((c, i) => (c.Name, ChildGradient(i)))],
         });
         return (dx, gradient);
+    }
+
+    /// <summary>
+    /// A parameter used as a plain tensor would silently get no gradient (the layer would train without it), so an
+    /// operand that is one of the layer's parameters, its children's included, must come through <see cref="Parameter"/>.
+    /// </summary>
+    private void RefuseParameterAsConstant(Tensor operand)
+    {
+        var root = _root;
+        if (root._parameterNames is null)
+        {
+            root._parameterNames = new Dictionary<object, string>(ReferenceEqualityComparer.Instance);
+            foreach (var (name, tensor) in root.Layer.NamedParameters())
+                root._parameterNames.TryAdd(tensor, name);
+        }
+        if (root._parameterNames.TryGetValue(operand, out var found))
+            throw new InvalidOperationException($"{Describe()} used the parameter '{found}' as a plain tensor, so it would get no gradient; read it with tape.Parameter(...) (a child's parameter through the child, tape.Call).");
     }
 
     /// <summary>Refuses a variable of another pass, naming where it was used.</summary>

@@ -38,6 +38,7 @@ public sealed record Twice(Linear Inner, BatchNorm1d Norm, int Misuse = 0) : Der
         1 => tape.Call(new Linear(new Key(1), 3, 3), x),
         2 => x * tape.Parameter(Inner.Weight),
         3 => x * tape.Parameter(Scale),
+        4 => Variable.MatMul(x, Inner.Weight),
         _ => tape.Call(Norm, tape.Call(Inner, tape.Call(Norm, tape.Call(Inner, x)))),
     };
 }
@@ -129,6 +130,9 @@ public sealed class DerivedLayerTests
             Assert.Throws<ArgumentException>(() => Misuse(1).Forward(x)).Message);
         Assert.StartsWith("Twice '1' asked for a [3, 3] tensor that is not one of its parameters; Parts lists: (none).", Assert.Throws<ArgumentException>(() => Misuse(2).Forward(x)).Message, StringComparison.Ordinal);
         Assert.StartsWith("Twice '1' asked for its buffer 'scale' as a parameter", Assert.Throws<ArgumentException>(() => Misuse(3).Forward(x)).Message, StringComparison.Ordinal);
+        Assert.Equal(
+            "Twice '1' used the parameter 'inner.weight' as a plain tensor, so it would get no gradient; read it with tape.Parameter(...) (a child's parameter through the child, tape.Call).",
+            Assert.Throws<InvalidOperationException>(() => Misuse(4).Forward(x)).Message);
         var notPartial = new NotPartial(new Linear(new Key(15), 3, 3));
         Assert.Contains("Parts lists: (none). A layer lists its parts in Parts: declare NotPartial as a partial record", Assert.Throws<ArgumentException>(() => notPartial.Forward(x)).Message, StringComparison.Ordinal);
     }
