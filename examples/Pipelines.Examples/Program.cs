@@ -18,6 +18,7 @@ var commands = new (string Name, string Description, Func<CommandLine, Task<int>
     ("gradients", GradientsCommand.Description, GradientsCommand.Run),
     ("inspect", InspectCommand.Description, InspectCommand.Run),
     ("serve", ServeCommand.Description, ServeCommand.Run),
+    ("cluster", ClusterCommand.Description, ClusterCommand.Run),
     ("bench", BenchCommand.Description, BenchCommand.Run),
 };
 var name = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "digits";

@@ -22,9 +22,11 @@ internal sealed class TensorSource : DataSource
     /// <summary>A source of these rows alone, in this order.</summary>
     public TensorSource Rows(int[] rows) => new(_features.IndexSelect(rows), _targets.IndexSelect(rows));
 
-    internal override async IAsyncEnumerable<BatchPlan> Plan(PlanRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
+    internal override IAsyncEnumerable<BatchPlan> Plan(PlanRequest request, CancellationToken cancellation) => Plans(_features.Shape[0], request, cancellation);
+
+    /// <summary>The epoch's batches of a source of <paramref name="count"/> rows: a permutation of the shuffle key, or the rows in order.</summary>
+    internal static async IAsyncEnumerable<BatchPlan> Plans(int count, PlanRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
     {
-        var count = _features.Shape[0];
         var order = request.ShuffleKey is { } key ? Shuffling.Permutation(key, request.Epoch, count) : Enumerable.Range(0, count).ToArray();
         var end = request.DropLast ? count / request.BatchSize * request.BatchSize : count;
         for (var position = (int)request.Skip; position < end; position += request.BatchSize)

@@ -71,8 +71,7 @@ public sealed class Trainer<TModel>
     public TrainingRun<TModel> Train(TModel model, DataSource data, Key key, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var start = new TrainingCheckpoint<TModel>(model, Optimizer.Init(model), null, new TrainingProgress(0, 0, 0, key.Bits64, [], null));
-        return new TrainingGraph<TModel>(this, data, start, cancellation).Start();
+        return Start(Fresh(model, key), data, remote: null, cancellation);
     }
 
     /// <summary>
@@ -84,7 +83,15 @@ public sealed class Trainer<TModel>
     /// <param name="data">The same training data.</param>
     /// <param name="cancellation">Stops the run within one step.</param>
     public TrainingRun<TModel> Resume(TModel model, string checkpoint, DataSource data, CancellationToken cancellation = default) =>
-        new TrainingGraph<TModel>(this, data, TrainingCheckpoint.Load(checkpoint, model, Optimizer), cancellation).Start();
+        Start(TrainingCheckpoint.Load(checkpoint, model, Optimizer), data, remote: null, cancellation);
+
+    /// <summary>A run's start before its first step: the model, the optimizer's first state, position zero.</summary>
+    internal TrainingCheckpoint<TModel> Fresh(TModel model, Key key) =>
+        new(model, Optimizer.Init(model), null, new TrainingProgress(0, 0, 0, key.Bits64, [], null));
+
+    /// <summary>The run's graph from <paramref name="start"/>, its passes computed here or, given <paramref name="remote"/>, where the data is.</summary>
+    internal TrainingRun<TModel> Start(TrainingCheckpoint<TModel> start, DataSource data, IRemoteGradients<TModel>? remote, CancellationToken cancellation) =>
+        new TrainingGraph<TModel>(this, data, start, remote, cancellation).Start();
 
     /// <summary>
     /// One step, as the graph takes it, on the calling thread: the batch's micro-batches' gradients in order, reduced in
@@ -132,11 +139,14 @@ public sealed class Trainer<TModel>
     internal static Key PartKey(Key step, int part, int parts) => parts == 1 ? step : step.Fold((ulong)part);
 
     /// <summary>One micro-batch's loss and gradient, its weight gradients written into <paramref name="donated"/>'s arrays where they fit.</summary>
-    internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key, DonatedArrays? donated)
+    internal ValueAndGradient<TModel> Gradient(TModel model, MicroBatch part, Key key, DonatedArrays? donated) => Gradient(_loss, model, part, key, donated);
+
+    /// <summary>One micro-batch's loss and gradient under <paramref name="loss"/>: what a step's pass is, wherever it runs.</summary>
+    internal static ValueAndGradient<TModel> Gradient(Func<Tensor, Tensor, LossValue> loss, TModel model, MicroBatch part, Key key, DonatedArrays? donated)
     {
         try
         {
-            return Gradients.ValueAndGrad(model, part.Features, y => _loss(y, part.Targets), ForwardContext.Training(key) with { Donated = donated });
+            return Gradients.ValueAndGrad(model, part.Features, y => loss(y, part.Targets), ForwardContext.Training(key) with { Donated = donated });
         }
         catch (ClassTargetException e) when (part.Indices is { } indices && part.Targets.Rank > 0)
         {

@@ -36,12 +36,12 @@ internal sealed class TrainingGraph<TModel>
     private string? _stopReason;
     private bool _canceled;
 
-    public TrainingGraph(Trainer<TModel> trainer, DataSource data, TrainingCheckpoint<TModel> start, CancellationToken cancellation)
+    public TrainingGraph(Trainer<TModel> trainer, DataSource data, TrainingCheckpoint<TModel> start, IRemoteGradients<TModel>? remote, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(data);
         (_trainer, _options, _data, _cancellation) = (trainer, trainer.Options, data, cancellation);
         _key = new Key(start.Progress.Key);
-        _steps = new TrainingStep<TModel>(trainer, start.Model, start.State);
+        _steps = new TrainingStep<TModel>(trainer, start.Model, start.State, remote);
         _monitor = new TrainingMonitor<TModel>(trainer, start);
         _at = (start.Progress.Step, start.Progress.Epoch, start.Progress.Position, 0);
         _firstStep = _at.Step;
@@ -136,10 +136,10 @@ internal sealed class TrainingGraph<TModel>
             return;
         }
         var started = Stopwatch.GetTimestamp();
-        var outcome = _steps.Take(batch, _at.Step, RunKeys.Step(_key, _at.Step), kept: _monitor.Best);
+        var (outcome, targets) = await _steps.TakeAsync(batch, _at.Step, RunKeys.Step(_key, _at.Step), kept: _monitor.Best).ConfigureAwait(false);
         var (epoch, position) = batch.IsLastOfEpoch ? (batch.Epoch + 1, 0L) : (batch.Epoch, batch.Position + batch.Count);
         _at = (_at.Step + 1, epoch, position, _at.Examples + batch.Count);
-        _epochMetrics = _epochMetrics.Add(outcome.Loss, batch.Count, outcome.Output, batch.Targets);
+        _epochMetrics = _epochMetrics.Add(outcome.Loss, batch.Count, outcome.Output, targets);
         TrainingMeters.Record(Stopwatch.GetElapsedTime(started), batch.Count, outcome.Loss);
         _reports.Add(new StepReport(_at.Step, batch.Epoch, _clock.Elapsed, outcome.Loss, batch.Count, _at.Examples / _clock.Elapsed.TotalSeconds, _trainer.Optimizer.LearningRate?.Invoke(_at.Step - 1)));
         if (batch.IsLastOfEpoch)

@@ -21,13 +21,15 @@ internal sealed class TrainingStep<TModel>
     where TModel : Layer
 {
     private readonly Trainer<TModel> _trainer;
+    private readonly IRemoteGradients<TModel>? _remote;
     private DonatedArrays?[] _donated = [];
 
     /// <summary>Whether <see cref="Model"/>'s parameters and <see cref="State"/> were made by this step (not given by the caller), so the next may write over them.</summary>
     private bool _owned;
 
-    public TrainingStep(Trainer<TModel> trainer, TModel model, OptimizerState state) =>
-        (_trainer, Model, State) = (trainer, model, state);
+    /// <summary>A step that starts from <paramref name="model"/> and <paramref name="state"/>; its passes run on <paramref name="remote"/> when given.</summary>
+    public TrainingStep(Trainer<TModel> trainer, TModel model, OptimizerState state, IRemoteGradients<TModel>? remote = null) =>
+        (_trainer, Model, State, _remote) = (trainer, model, state, remote);
 
     /// <summary>The model after the last step (the given one before any).</summary>
     public TModel Model { get; private set; }
@@ -41,18 +43,20 @@ internal sealed class TrainingStep<TModel>
     /// <summary>
     /// Takes step <paramref name="step"/> (counted from 0) on <paramref name="batch"/> with the step's key;
     /// <paramref name="kept"/> is a model the caller holds on to (the best so far), whose tensors are never given up.
+    /// Returns the step and the batch's targets (which a remote step brings back from where the data is).
     /// </summary>
-    public StepResult<TModel> Take(Batch batch, long step, Key key, TModel? kept)
+    public async Task<(StepResult<TModel> Outcome, Tensor Targets)> TakeAsync(Batch batch, long step, Key key, TModel? kept)
     {
         var parts = _trainer.MicroBatches(batch);
-        var gradients = Gradients(parts, key);
-        // Checked before the optimizer runs: the guard replays the forward pass on the model as it was.
+        var (gradients, targets) = _remote is null ? (Gradients(parts, key), batch.Targets) : await _remote.ComputeAsync(Model, batch, parts, step, key).ConfigureAwait(false);
+        // Checked before the optimizer runs: the guard replays the forward pass on the model as it was (here only: a remote batch's features are elsewhere).
         if (Trainer<TModel>.BatchLoss(parts, gradients) is var loss && !double.IsFinite(loss))
-            throw new NonFiniteLossException(step + 1, loss, NonFiniteGuard.Check(Model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)));
+            throw new NonFiniteLossException(step + 1, loss, _remote is null ? NonFiniteGuard.Check(Model, batch.Features, y => _trainer.Loss(y, batch.Targets), ForwardContext.Training(key)) : null);
         var outcome = _trainer.Combine(State, parts, gradients, giveUp: _owned && !ReferenceEquals(kept, Model));
-        _donated = Donate(gradients, outcome, batch, kept);
+        // Remote gradients arrive in fresh arrays each step: nothing of theirs is worth donating.
+        _donated = _remote is null ? Donate(gradients, outcome, batch, kept) : [];
         (Model, State, _owned) = (outcome.Model, outcome.State, true);
-        return outcome;
+        return (outcome, targets);
     }
 
     /// <summary>
