@@ -23,11 +23,12 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
     private readonly ulong _runKey;
     private readonly HashSet<SiloAddress> _lost = [];
 
+    /// <summary>How long an answer from membership may take at a step's start, and how many times it is asked.</summary>
+    private static readonly TimeSpan MembershipAnswer = TimeSpan.FromSeconds(5);
+    private const int MembershipAttempts = 6;
+
     private ClusterGradients(IGrainFactory grains, ClusterJob<TModel> job, ClusterTrainerOptions cluster, int workers, ulong runKey) =>
         (_grains, _job, _cluster, _workers, _runKey) = (grains, job, cluster, workers, runKey);
-
-    /// <summary>Silos lost so far in this run.</summary>
-    public int LostSilos => _lost.Count;
 
     /// <summary>Checks the job and the model on every silo, and that they all read the same number of examples; returns that number.</summary>
     public static async Task<(ClusterGradients<TModel> Gradients, long Count)> ConnectAsync(IGrainFactory grains, ClusterJob<TModel> job, ClusterTrainerOptions cluster, int workers, TModel model, Key runKey)
@@ -48,11 +49,13 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
         var failures = new List<(int FirstPart, Exception Error)>();
         var calls = new List<(SiloAddress Silo, int[] Parts, Task<PartResult[]> Call)>();
         var unassigned = Enumerable.Range(0, parts.Count).ToList();
+        var assignedTo = new HashSet<SiloAddress>();
         while (unassigned.Count > 0 || calls.Count > 0)
         {
             if (unassigned.Count > 0 && failures.Count == 0)
             {
                 var silos = await LivingSilosAsync().ConfigureAwait(false);
+                assignedTo.UnionWith(silos);
                 foreach (var group in unassigned.GroupBy(i => silos[Assign(step, i, parts.Count, silos.Count)]))
                 {
                     var work = new StepWork(_job.Name, _runKey, key.Bits64, batch.Epoch, parts.Count, _workers, parameters, buffers,
@@ -63,10 +66,12 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
             }
             // Membership is asked again while a step waits: a silo it declares dead answers nothing, and its parts go elsewhere now.
             await Task.WhenAny([.. calls.Select(c => (Task)c.Call), Task.Delay(_cluster.MembershipPoll)]).ConfigureAwait(false);
-            var active = calls.TrueForAll(c => !c.Call.IsCompleted) ? await ActiveSilosAsync().ConfigureAwait(false) : null;
-            // A call to a living silo may have gone through the dead one's gateway and be lost with it: every call still
-            // waiting is sent again (a pass is a pure function, so whichever answer comes is the same).
-            var resend = active is not null && calls.Exists(c => !active.Contains(c.Silo));
+            var active = calls.TrueForAll(c => !c.Call.IsCompleted) ? await ActiveSilosAsync(_cluster.MembershipPoll * 4).ConfigureAwait(false) : null;
+            // A call to a living silo may have gone through a dead one's gateway and be lost with it: once a silo of the
+            // step is gone, every call still waiting is sent again (a pass is a pure function: any answer is the same).
+            var resend = active is not null && assignedTo.Any(s => !active.Contains(s));
+            if (resend)
+                assignedTo.IntersectWith(active!);
             foreach (var call in calls.ToList())
             {
                 if (call.Call.IsCompletedSuccessfully)
@@ -114,13 +119,32 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
             : throw new InvalidOperationException($"ClusterTrainerOptions.Assign gave silo {silo} for micro-batch {part} of step {step}, but there are {silos} living silos (0 to {silos - 1}).");
     }
 
-    private async Task<HashSet<SiloAddress>> ActiveSilosAsync() =>
-        [.. (await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).ConfigureAwait(false)).Keys];
+    /// <summary>
+    /// The silos membership lists as active, or null when the answer does not come within <paramref name="limit"/>: the
+    /// question itself may have gone through a gateway that just died.
+    /// </summary>
+    private async Task<HashSet<SiloAddress>?> ActiveSilosAsync(TimeSpan limit)
+    {
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            return [.. (await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, timeout.Token).ConfigureAwait(false)).Keys];
+        }
+        catch (Exception e) when (e is OperationCanceledException || IsSiloLost(e))
+        {
+            return null;
+        }
+    }
 
-    /// <summary>The silos membership lists as active, less those this run lost, in a fixed order.</summary>
+    /// <summary>The silos membership lists as active, less those this run lost, in a fixed order; asked again while the answer is lost in transit.</summary>
     private async Task<List<SiloAddress>> LivingSilosAsync()
     {
-        var living = (await ActiveSilosAsync().ConfigureAwait(false)).Where(s => !_lost.Contains(s)).OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToList();
+        var active = await ActiveSilosAsync(MembershipAnswer).ConfigureAwait(false);
+        for (var attempt = 1; active is null && attempt < MembershipAttempts; attempt++)
+            active = await ActiveSilosAsync(MembershipAnswer).ConfigureAwait(false);
+        if (active is null)
+            throw new TimeoutException($"The cluster's membership did not answer in {MembershipAttempts} attempts of {MembershipAnswer.TotalSeconds} s each: no silo can be given the step's micro-batches.");
+        var living = active.Where(s => !_lost.Contains(s)).OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToList();
         return living.Count > 0
             ? living
             : throw new InvalidOperationException($"No silo is left to compute the step's micro-batches ({_lost.Count} lost in this run: {string.Join(", ", _lost)}).");

@@ -107,8 +107,10 @@ public static class ClusterCommand
 
     private static Process StartSilo(int index, int[] ports)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "cluster", "--silo", $"{index}", "--silos", $"{ports.Length / 2}", "--ports", string.Join(",", ports), "--parent", $"{Environment.ProcessId}" })
+        // This assembly under the dotnet host, whatever started this process (the app host, dotnet, a test runner).
+        var host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { typeof(ClusterCommand).Assembly.Location, "cluster", "--silo", $"{index}", "--silos", $"{ports.Length / 2}", "--ports", string.Join(",", ports), "--parent", $"{Environment.ProcessId}" })
             start.ArgumentList.Add(arg);
         return Process.Start(start)!;
     }

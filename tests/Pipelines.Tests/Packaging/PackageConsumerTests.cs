@@ -50,7 +50,7 @@ public sealed partial class PackageConsumerTests
             File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
             File.Copy(Path.Combine(SourceTree.Root, "tests", "Pipelines.Tests", "Golden", "mlp.safetensors"), Path.Combine(app, "pytorch_mlp.safetensors"));
             // Each block alone, as pasted into a new app's Program.cs; then the blocks' usings with LINQ of the app's own.
-            var programs = ReadmeBlocks().Where(block => !IsTestClass(block)).ToList();
+            var programs = ReadmeBlocks().Where(block => !IsTestClass(block) && !IsClusterProgram(block)).ToList();
             Assert.True(programs.Count >= 4, "The README lost its tour, its step by hand, its training-graph block or its serving block.");
             var output = string.Join('\n', programs.Select(program =>
             {
@@ -183,6 +183,48 @@ public sealed partial class PackageConsumerTests
         }
     }
 
+    /// <summary>
+    /// The README's cluster block as a user runs it: a console app referencing the packed Pipelines.Orleans alone (Orleans
+    /// comes with it), one silo on localhost clustering coordinating its own run, compared with one process.
+    /// </summary>
+    [Fact]
+    public void A_console_app_referencing_the_orleans_package_trains_the_READMEs_cluster_block()
+    {
+        var work = Directory.CreateTempSubdirectory("pipelines-orleans-");
+        var version = $"0.1.0-orleans.{Guid.NewGuid():N}";
+        var caches = new[] { "pipelines", "pipelines.orleans" }.Select(id => Path.Combine(GlobalPackages(), id, version)).ToList();
+        try
+        {
+            var feed = Pack(work.FullName, version, Path.Combine(SourceTree.Library, "Pipelines.csproj"), Path.Combine(SourceTree.Root, "src", "Pipelines.Orleans", "Pipelines.Orleans.csproj"));
+            var app = Directory.CreateDirectory(Path.Combine(work.FullName, "cluster")).FullName;
+            UseFeed(app, feed);
+            File.WriteAllText(Path.Combine(app, "Cluster.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <Nullable>enable</Nullable>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Pipelines.Orleans" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
+            File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeBlocks().Single(IsClusterProgram));
+            var output = Run("dotnet", ["run", "-c", "Release"], app);
+            Assert.Contains("steps on the cluster, bitwise the one-process run: True", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+            foreach (var cache in caches.Where(Directory.Exists))
+                Directory.Delete(cache, recursive: true);
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -225,6 +267,9 @@ public sealed partial class PackageConsumerTests
         [.. CSharpBlock().Matches(File.ReadAllText(Path.Combine(SourceTree.Root, "README.md"))).Select(m => m.Groups[1].Value)];
 
     private static bool IsTestClass(string block) => block.Contains("[Property]", StringComparison.Ordinal);
+
+    /// <summary>A block that needs the Orleans package (run by its own test, in an app that references it).</summary>
+    private static bool IsClusterProgram(string block) => block.Contains("using Pipelines.Orleans;", StringComparison.Ordinal);
 
     private static bool IsUsing(string line) => line.StartsWith("using ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(';');
 
