@@ -22,6 +22,8 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
     private readonly int _workers;
     private readonly ulong _runKey;
     private readonly HashSet<SiloAddress> _lost = [];
+    private readonly System.Diagnostics.Stopwatch _renewed = System.Diagnostics.Stopwatch.StartNew();
+    private (IClusterRun Run, string Coordinator)? _claim;
 
     /// <summary>How long an answer from membership may take at a step's start, and how many times it is asked.</summary>
     private static readonly TimeSpan MembershipAnswer = TimeSpan.FromSeconds(5);
@@ -31,9 +33,9 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
         (_grains, _job, _cluster, _workers, _runKey) = (grains, job, cluster, workers, runKey);
 
     /// <summary>Checks the job and the model on every silo, and that they all read the same number of examples; returns that number.</summary>
-    public static async Task<(ClusterGradients<TModel> Gradients, long Count)> ConnectAsync(IGrainFactory grains, ClusterJob<TModel> job, ClusterTrainerOptions cluster, int workers, TModel model, Key runKey)
+    public static async Task<(ClusterGradients<TModel> Gradients, long Count)> ConnectAsync(IGrainFactory grains, ClusterJob<TModel> job, ClusterTrainerOptions cluster, int workers, TModel model, Key runKey, (IClusterRun Run, string Coordinator) claim)
     {
-        var gradients = new ClusterGradients<TModel>(grains, job, cluster, workers, runKey.Bits64);
+        var gradients = new ClusterGradients<TModel>(grains, job, cluster, workers, runKey.Bits64) { _claim = claim };
         var silos = await gradients.LivingSilosAsync().ConfigureAwait(false);
         var (parameters, buffers) = (TensorSet.Of(model.NamedParameters()), TensorSet.Of(model.NamedBuffers()));
         var counts = await Task.WhenAll(silos.Select(s => Call(s, w => w.PrepareAsync(job.Name, parameters, buffers), gradients._grains))).ConfigureAwait(false);
@@ -44,6 +46,11 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
 
     public async Task<(ValueAndGradient<TModel>[] Gradients, Tensor Targets)> ComputeAsync(TModel model, Batch batch, IReadOnlyList<MicroBatch> parts, long step, Key key)
     {
+        if (_claim is { } claim && _renewed.Elapsed > _cluster.Lease / 4)
+        {
+            await claim.Run.RenewAsync(claim.Coordinator, _cluster.Lease).ConfigureAwait(false);
+            _renewed.Restart();
+        }
         var (parameters, buffers) = (TensorSet.Of(model.NamedParameters()), TensorSet.Of(model.NamedBuffers()));
         var results = new PartResult?[parts.Count];
         var failures = new List<(int FirstPart, Exception Error)>();

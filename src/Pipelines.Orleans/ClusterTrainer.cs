@@ -71,7 +71,32 @@ public sealed class ClusterTrainer<TModel>
     private async Task<TrainingRun<TModel>> StartAsync(TrainingCheckpoint<TModel> start, CancellationToken cancellation)
     {
         var key = new Key(start.Progress.Key);
-        var (gradients, count) = await ClusterGradients<TModel>.ConnectAsync(_grains, Job, Cluster, Options.Workers, start.Model, key).ConfigureAwait(false);
-        return _trainer.Start(start, new RowsElsewhere(count), gradients, cancellation);
+        var claim = (Run: _grains.GetGrain<IClusterRun>(Cluster.RunId ?? $"{Job.Name}/{key}"), Coordinator: $"{Environment.MachineName} process {Environment.ProcessId} ({Guid.NewGuid():N})");
+        await claim.Run.ClaimAsync(claim.Coordinator, Cluster.Lease).ConfigureAwait(false);
+        try
+        {
+            var (gradients, count) = await ClusterGradients<TModel>.ConnectAsync(_grains, Job, Cluster, Options.Workers, start.Model, key, claim).ConfigureAwait(false);
+            var run = _trainer.Start(start, new RowsElsewhere(count), gradients, cancellation);
+            return new TrainingRun<TModel>(run.Reports, ReleasedAsync(run.Completion, claim), run.MaxExamplesInFlight);
+        }
+        catch
+        {
+            await claim.Run.ReleaseAsync(claim.Coordinator).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The run's outcome once its claim is given up, so a caller who awaited it may start the next run with the same id.</summary>
+    private static async Task<TrainingResult<TModel>> ReleasedAsync(Task<TrainingResult<TModel>> completion, (IClusterRun Run, string Coordinator) claim)
+    {
+        try
+        {
+            return await completion.ConfigureAwait(false);
+        }
+        finally
+        {
+            // A release that cannot reach the claim's grain leaves it to lapse at the lease's end.
+            await claim.Run.ReleaseAsync(claim.Coordinator).ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+        }
     }
 }

@@ -54,4 +54,20 @@ public sealed class ClusterTrainerErrors(ClusterTrainerLaws.ThreeSilos three) : 
         var e = await Assert.ThrowsAsync<NotSupportedException>(() => new ClusterTrainer<Chain>(cluster.Client, streamed, TestJob.Optimizer(), TestJob.Options).TrainAsync(TestJob.Model(), new Key(1)));
         Assert.Contains("reads examples by row", e.Message);
     }
+
+    [Fact]
+    public async Task A_run_started_twice_with_one_id_is_refused_while_the_first_runs()
+    {
+        var options = TestJob.Options with { Epochs = 200 };
+        var cluster = new ClusterTrainerOptions { RunId = "twice" };
+        using var stop = new CancellationTokenSource();
+        var first = await new ClusterTrainer<Chain>(three.Cluster.Client, TestJob.Job(), TestJob.Optimizer(), options, cluster).TrainAsync(TestJob.Model(), new Key(1), stop.Token);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new ClusterTrainer<Chain>(three.Cluster.Client, TestJob.Job(), TestJob.Optimizer(), options, cluster).TrainAsync(TestJob.Model(), new Key(2)));
+        Assert.Contains("Cluster run 'twice' is already running", e.Message);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first.Completion);
+        // Once the first has ended, the id is free again.
+        var again = await new ClusterTrainer<Chain>(three.Cluster.Client, TestJob.Job(), TestJob.Optimizer(), TestJob.Options, cluster).TrainAsync(TestJob.Model(), new Key(2));
+        Assert.True((await again.Completion).Steps > 0);
+    }
 }
