@@ -33,20 +33,7 @@ public sealed partial class PackageConsumerTests
 
             var app = Directory.CreateDirectory(Path.Combine(work.FullName, "app")).FullName;
             UseFeed(app, feed);
-            File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <Nullable>enable</Nullable>
-                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="Pipelines" Version="{version}" />
-                  </ItemGroup>
-                </Project>
-                """);
+            ConsoleApp(app, "Consumer", "Pipelines", version);
             File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
             File.Copy(Path.Combine(SourceTree.Root, "tests", "Pipelines.Tests", "Golden", "mlp.safetensors"), Path.Combine(app, "pytorch_mlp.safetensors"));
             // Each block alone, as pasted into a new app's Program.cs; then the blocks' usings with LINQ of the app's own.
@@ -198,20 +185,7 @@ public sealed partial class PackageConsumerTests
             var feed = Pack(work.FullName, version, Path.Combine(SourceTree.Library, "Pipelines.csproj"), Path.Combine(SourceTree.Root, "src", "Pipelines.Orleans", "Pipelines.Orleans.csproj"));
             var app = Directory.CreateDirectory(Path.Combine(work.FullName, "cluster")).FullName;
             UseFeed(app, feed);
-            File.WriteAllText(Path.Combine(app, "Cluster.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <Nullable>enable</Nullable>
-                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="Pipelines.Orleans" Version="{version}" />
-                  </ItemGroup>
-                </Project>
-                """);
+            ConsoleApp(app, "Cluster", "Pipelines.Orleans", version);
             File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
             File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeBlocks().Single(IsClusterProgram));
             var output = Run("dotnet", ["run", "-c", "Release"], app);
@@ -241,6 +215,22 @@ public sealed partial class PackageConsumerTests
             Run("dotnet", ["pack", project, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], work);
         return feed;
     }
+
+    /// <summary>A console app's project, as a user writes one, referencing <paramref name="package"/> at <paramref name="version"/>.</summary>
+    private static void ConsoleApp(string directory, string name, string package, string version) => File.WriteAllText(Path.Combine(directory, $"{name}.csproj"), $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <Nullable>enable</Nullable>
+            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="{package}" Version="{version}" />
+          </ItemGroup>
+        </Project>
+        """);
 
     /// <summary>Makes <paramref name="feed"/> the only package source of the app or solution in <paramref name="directory"/>.</summary>
     private static void UseFeed(string directory, string feed) => File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
