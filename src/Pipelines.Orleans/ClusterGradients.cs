@@ -57,7 +57,8 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
         var calls = new List<(SiloAddress Silo, int[] Parts, Task<PartResult[]> Call)>();
         var unassigned = Enumerable.Range(0, parts.Count).ToList();
         var assignedTo = new HashSet<SiloAddress>();
-        while (unassigned.Count > 0 || calls.Count > 0)
+        // Once a pass has failed nothing is sent again: the calls under way finish, and the lowest-indexed failure is the run's.
+        while (calls.Count > 0 || (unassigned.Count > 0 && failures.Count == 0))
         {
             if (unassigned.Count > 0 && failures.Count == 0)
             {
@@ -114,7 +115,8 @@ internal sealed class ClusterGradients<TModel> : IRemoteGradients<TModel>
     private static ValueAndGradient<TModel>[] Assemble(TModel model, PartResult[] results) => [.. results.Select(r =>
     {
         var gradient = r.Gradient.ToNamedTensors();
-        var after = r.Buffers is { } buffers ? (TModel)model.MapBuffers((name, _) => buffers.ToNamedTensors()[name]) : model;
+        var buffers = r.Buffers?.ToNamedTensors();
+        var after = buffers is null ? model : (TModel)model.MapBuffers((name, _) => buffers[name]);
         return new ValueAndGradient<TModel>(r.Loss, (TModel)model.MapParameters((name, _) => gradient[name]), after, r.Output);
     })];
 
