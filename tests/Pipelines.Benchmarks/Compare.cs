@@ -18,9 +18,10 @@ internal static class Compare
 {
     public static int Run(string[] args)
     {
-        var threadCounts = args.Contains("--one-thread") ? new[] { 1 } : new[] { 1, 2 };
-        var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(3);
-        var named = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--rounds")).ToHashSet();
+        int? Value(string option) => args.SkipWhile(a => a != option).Skip(1).Select(a => (int?)int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault();
+        var threadCounts = args.Contains("--one-thread") ? [1] : Value("--threads") is { } only ? [only] : new[] { 1, 2 };
+        var rounds = Value("--rounds") ?? 3;
+        var named = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--rounds" or "--threads"))).ToHashSet();
         var cases = LinearCase.All.Where(c => named.Count == 0 || named.Contains(c.Name)).ToList();
         var (peak, _) = FmaPeak.Measure();
         var rows = new List<JsonObject>();

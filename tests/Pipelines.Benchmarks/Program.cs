@@ -4,7 +4,7 @@ using Pipelines.Benchmarks.Cluster;
 using Pipelines.Benchmarks.Serving;
 using Pipelines.Benchmarks.Training;
 
-// `compare [case ...] [--one-thread]`: our GEMM against numpy/OpenBLAS side by side; `compare-training [case ...]
+// `compare [case ...] [--one-thread | --threads N]`: our GEMM against numpy/OpenBLAS side by side; `compare-training [case ...]
 // [--one-thread]`: training steps and the digits recipe against PyTorch; `compare-derived [--one-thread]`: forward-only
 // layers' gradient steps against hand-fused ones, and the tape's cost per operation; `serve-closed-loop [--seconds S]`: closed-loop
 // callers through the inference pipeline against one-at-a-time forward calls; `serve-load [--seconds S]`: the network

@@ -10,7 +10,8 @@ namespace Pipelines.Benchmarks.Training;
 /// <c>compare-training</c>: one training step (gradients + optimizer step) of ours and of PyTorch 1.13 in one run, for SGD
 /// and AdamW at batch 64 and 256 on 1 and 2 threads, plus the digits main-job recipe end to end. Ours runs with the
 /// GC settings an app gets by default; PyTorch with <c>OMP_WAIT_POLICY=PASSIVE</c> and OpenBLAS at its best kernel.
-/// Besides time, ours reports the bytes a step allocates and the gen-2 collections per 1,000 steps. The machines this runs
+/// Each step row also gives both sides as a fraction of the roofline, the step's matrix products at the FMA peak measured
+/// at the start of the run. Besides time, ours reports the bytes a step allocates and the gen-2 collections per 1,000 steps. The machines this runs
 /// on are shared, so both sides run in alternating rounds (<c>--rounds N</c>, default 3) and each row is a median of rounds.
 /// </summary>
 internal static class CompareTraining
@@ -24,7 +25,8 @@ internal static class CompareTraining
         var named = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).ToHashSet();
         var cases = TrainingCase.All.Where(c => named.Count == 0 || named.Contains(c.Name)).ToList();
         var digits = named.Count == 0 || named.Contains("digits_train");
-        Console.WriteLine($"GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, LOH threshold {GC.GetConfigurationVariables().GetValueOrDefault("LOHThreshold") ?? "default"}; {rounds} rounds, ours and the reference alternating, medians");
+        var (peak, _) = FmaPeak.Measure();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak {peak:F1} GF/s per thread; GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, LOH threshold {GC.GetConfigurationVariables().GetValueOrDefault("LOHThreshold") ?? "default"}; {rounds} rounds, ours and the reference alternating, medians"));
         var ours = new Dictionary<(string, int), List<double>>();
         var theirs = new Dictionary<(string, int), List<double>>();
         var memory = new Dictionary<(string, int), (double Allocated, double Gen2)>();
@@ -61,14 +63,16 @@ internal static class CompareTraining
         var serving = named.Count == 0 || named.Any(n => n.Contains("serve", StringComparison.Ordinal))
             ? threadCounts.ToDictionary(t => t, t => WithThreads(t, () => (Throughput: ServingBenchmark.Throughput(), Latency: Rates.Select(r => (Rate: r, Percentiles: ServingBenchmark.Latency(r))).ToList())))
             : [];
-        Console.WriteLine($"{"case",-22} {"thr",3} {"ours µs",10} {"ref µs",10} {"ratio",6} {"alloc KB/step",13} {"gen2/1000",9}");
+        Console.WriteLine($"{"case",-22} {"thr",3} {"ours µs",10} {"ref µs",10} {"ratio",6} {"ours roof",9} {"ref roof",8} {"alloc KB/step",13} {"gen2/1000",9}");
         var rows = new List<JsonObject>();
         foreach (var threads in threadCounts)
         {
             foreach (var name in cases.Select(c => c.Name).Concat(digits ? ["digits_train", .. GraphCases(threads).Select(c => GraphCase(c.Workers, c.MicroBatches))] : []))
             {
                 var (allocated, gen2) = memory.TryGetValue((name, threads), out var m) ? m : (double.NaN, double.NaN);
-                var row = Row(name, threads, Timing.Median(ours[(name, threads)]), theirs.TryGetValue((name, threads), out var r) ? Timing.Median(r) : double.NaN, allocated, gen2);
+                // A step's products at the FMA peak of the threads used: the time no step can beat.
+                var roofline = cases.FirstOrDefault(c => c.Name == name) is { } stepCase ? stepCase.ProductFlops / (peak * threads * 1e3) : double.NaN;
+                var row = Row(name, threads, Timing.Median(ours[(name, threads)]), theirs.TryGetValue((name, threads), out var r) ? Timing.Median(r) : double.NaN, allocated, gen2, roofline);
                 if (name == "digits_train")
                     row["accuracy"] = Math.Round(accuracy[threads], 4);
                 rows.Add(row);
@@ -87,6 +91,8 @@ internal static class CompareTraining
         Console.WriteLine();
         Console.WriteLine("ours: Gradients.ValueAndGrad + optimizer.Step, as the README's loop; ref: zero_grad, forward, loss, backward,");
         Console.WriteLine("      step. digits_train: the whole 100-epoch recipe, µs in total. ratio = ref_us / ours_us.");
+        Console.WriteLine("roof: the step's matrix products at the FMA peak of the threads used (roofline_us), as a fraction of the");
+        Console.WriteLine("      step's time: how close a step is to the time no step can beat.");
         Console.WriteLine("digits_graph_wN_mM: the recipe through the dataflow trainer with N gradient workers and M micro-batches (ours)");
         Console.WriteLine("      against the plain loop of digits_train in the same round (ref), so ratio = plain loop time / graph time;");
         Console.WriteLine("      w1_mM against wM_mM is what raising Workers alone buys.");
@@ -116,11 +122,12 @@ internal static class CompareTraining
         list.Add(value);
     }
 
+    private static string Fraction(double part, double whole) => double.IsNaN(part) || double.IsNaN(whole) ? string.Empty : (part / whole).ToString("P0", CultureInfo.InvariantCulture);
 
-    private static JsonObject Row(string name, int threads, double ours, double reference, double allocated, double gen2)
+    private static JsonObject Row(string name, int threads, double ours, double reference, double allocated, double gen2, double roofline = double.NaN)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-22} {threads,3} {ours,10:F1} {reference,10:F1} {reference / ours,6:F3} {allocated / 1024,13:F1} {gen2,9:F2}"));
+            $"{name,-22} {threads,3} {ours,10:F1} {reference,10:F1} {reference / ours,6:F3} {Fraction(roofline, ours),9} {Fraction(roofline, reference),8} {allocated / 1024,13:F1} {gen2,9:F2}"));
         return new JsonObject
         {
             ["case"] = name,
@@ -128,6 +135,7 @@ internal static class CompareTraining
             ["ours_us"] = Math.Round(ours, 1),
             ["ref_us"] = double.IsNaN(reference) ? null : Math.Round(reference, 1),
             ["ratio"] = double.IsNaN(reference) ? null : Math.Round(reference / ours, 3),
+            ["roofline_us"] = double.IsNaN(roofline) ? null : Math.Round(roofline, 1),
             ["allocated_bytes_per_step"] = double.IsNaN(allocated) ? null : Math.Round(allocated),
             ["gen2_per_1000_steps"] = double.IsNaN(gen2) ? null : gen2,
         };

@@ -21,6 +21,12 @@ public sealed record TrainingCase(string Name, int Batch, int[] Widths, string O
         new("fashion_train_adamw_b64", 64, Fashion, "adamw"),
     ];
 
+    /// <summary>
+    /// Floating-point operations of a step's matrix products: each layer's forward X·Wᵀ and weight gradient dYᵀ·X, and the
+    /// input gradient dY·W of every layer but the first (the data needs none), 2·B·in·out each.
+    /// </summary>
+    public double ProductFlops => Enumerable.Range(0, Widths.Length - 1).Sum(i => 2.0 * Batch * Widths[i] * Widths[i + 1] * (i == 0 ? 2 : 3));
+
     /// <summary>The name, as BenchmarkDotNet shows the parameter.</summary>
     public override string ToString() => Name;
 }
