@@ -1,0 +1,119 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Pipelines.Dataflow;
+using Pipelines.Layers;
+using Pipelines.Tensors;
+using Xunit;
+
+namespace Pipelines.Serving.Tests;
+
+/// <summary>
+/// A client that disconnects leaves its forming batch at once: with the model's one forward slot held by a gated
+/// request, the next request waits in a forming batch (batches here wait up to a minute); when its client goes away,
+/// the pipeline counts it canceled within moments, long before the batch would run. Alone in its collection, as the
+/// pipeline's meter is shared by every test of the process.
+/// </summary>
+[Collection(nameof(ClientDisconnectTests))]
+[CollectionDefinition(nameof(ClientDisconnectTests), DisableParallelization = true)]
+public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
+{
+    private const string Path = "/v2/models/mlp/infer";
+
+    /// <summary>The first element of the request the gate holds.</summary>
+    private const float Blocking = 12345f;
+
+    private readonly Gated _model = new(ServingHost.Model());
+    private ServingHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await ServingHost.StartAsync(services => services.AddInference("mlp", _model, new ServedModelOptions
+    {
+        InputShape = ServingHost.Example,
+        Inference = new InferenceOptions { MaxBatchSize = 64, MaxDelay = TimeSpan.FromMinutes(1) },
+    }));
+
+    public async Task DisposeAsync()
+    {
+        _model.Open();
+        await _host.DisposeAsync();
+    }
+
+    public void Dispose() => _model.Dispose();
+
+    private Task<HttpResponseMessage> PostAsync(float[] example, CancellationToken cancellation = default)
+    {
+        var data = string.Join(", ", example.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+        var body = new StringContent($$"""{ "inputs": [ { "name": "input", "datatype": "FP32", "shape": [1, 12], "data": [{{data}}] } ] }""", Encoding.UTF8, "application/json");
+        return _host.Http.PostAsync(Path, body, cancellation);
+    }
+
+    [Fact]
+    public async Task A_client_that_disconnects_leaves_its_forming_batch_at_once()
+    {
+        var canceled = 0L;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Pipelines.Inference" && instrument.Name == "pipelines.inference.cancellations")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref canceled, value));
+        listener.Start();
+
+        var blocker = PostAsync([Blocking, .. new float[11]]);
+        Assert.True(_model.Entered.Wait(TimeSpan.FromSeconds(10)), "the gated request never reached the model");
+        using (var leaving = new CancellationTokenSource())
+        {
+            var waiting = PostAsync(Tensor.Normal(new Key(1), ServingHost.Example).ToFloat32Array(), leaving.Token);
+            // Long enough for the request to be read and to start a batch that would wait a minute for the slot.
+            await Task.Delay(500);
+            Assert.False(waiting.IsCompleted, "the request did not wait in a forming batch");
+            Assert.Equal(0, Interlocked.Read(ref canceled));
+            await leaving.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        }
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Interlocked.Read(ref canceled) == 0 && DateTime.UtcNow < until)
+            await Task.Delay(20);
+        Assert.Equal(1, Interlocked.Read(ref canceled));
+
+        _model.Open();
+        using var answered = await blocker;
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+    }
+
+    /// <summary>A model that holds the forward pass of a request whose first element is <see cref="Blocking"/> until <see cref="Open"/>.</summary>
+    private sealed record Gated(Layer Inner) : Layer, IDisposable
+    {
+        private readonly ManualResetEventSlim _open = new(false);
+
+        public ManualResetEventSlim Entered { get; } = new(false);
+
+        public override LayerParts Parts => new() { Children = [("inner", Inner)] };
+
+        public void Open() => _open.Set();
+
+        public void Dispose()
+        {
+            _open.Set();
+            Entered.Dispose();
+            _open.Dispose();
+        }
+
+        protected override Layer Rebuild(LayerParts parts) => this with { Inner = parts.Child<Layer>("inner") };
+
+        protected override Traced ForwardCore(Tensor x, ForwardContext context)
+        {
+            if (x.Shape[0] == 1 && x.ToFloat32Array()[0] == Blocking)
+            {
+                Entered.Set();
+                _open.Wait();
+            }
+            var inner = Inner.Forward(x, context.Child("inner"));
+            return new Traced(inner.Output, inner.Trace, WithChildren([inner.Next]));
+        }
+
+        protected override (Tensor? Dx, Layer Gradient) BackwardCore(Pipelines.Layers.Trace trace, Tensor dy, bool inputGradient) => throw new NotSupportedException("Inference only.");
+    }
+}
