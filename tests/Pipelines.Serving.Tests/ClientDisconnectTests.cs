@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
-using Grpc.Core;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Grpc.Core;
 using Pipelines.Dataflow;
 using Pipelines.Layers;
 using Pipelines.Serving.Grpc;
@@ -15,7 +15,8 @@ namespace Pipelines.Serving.Tests;
 /// A client that disconnects (a REST connection closed, a gRPC call canceled) leaves its forming batch at once: with
 /// the model's one forward slot held by a gated request, the next request waits in a forming batch (batches here wait
 /// up to a minute); when its client goes away, the pipeline counts it canceled within moments, long before the batch
-/// would run. Alone in its collection, as the pipeline's meter is shared by every test of the process.
+/// would run. Alone in its collection, as the meters it reads (the pipeline's cancellations, the server's active
+/// requests) are shared by every test of the process.
 /// </summary>
 [Collection(nameof(ClientDisconnectTests))]
 [CollectionDefinition(nameof(ClientDisconnectTests), DisableParallelization = true)]
@@ -62,19 +63,29 @@ public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
         await client.ModelInferAsync(new ModelInferRequest { ModelName = "mlp", Inputs = { input } }, cancellationToken: cancellation);
     }
 
+    /// <summary>Waits up to ten seconds for <paramref name="condition"/>: the server notices a closed connection on its own threads.</summary>
+    private static async Task Until(Func<bool> condition, string failure)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition() && DateTime.UtcNow < until)
+            await Task.Delay(10);
+        Assert.True(condition(), failure);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task A_client_that_disconnects_leaves_its_forming_batch_at_once(bool grpc)
     {
-        var canceled = 0L;
+        var (canceled, active) = (0L, 0L);
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Pipelines.Inference" && instrument.Name == "pipelines.inference.cancellations")
+            if (instrument.Name is "pipelines.inference.cancellations" or "http.server.active_requests")
                 l.EnableMeasurementEvents(instrument);
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref canceled, value));
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            Interlocked.Add(ref instrument.Name == "http.server.active_requests" ? ref active : ref canceled, value));
         listener.Start();
 
         var blocker = PostAsync([Blocking, .. new float[11]]);
@@ -82,8 +93,10 @@ public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
         using (var leaving = new CancellationTokenSource())
         {
             var waiting = SendAsync(Tensor.Normal(new Key(1), ServingHost.Example).ToFloat32Array(), grpc, leaving.Token);
-            // Long enough for the request to be read and to start a batch that would wait a minute for the slot.
-            await Task.Delay(500);
+            // Once the server handles it (beside the gated one), reading its few bytes and handing it to the pipeline
+            // takes moments; the model's slot is held, so it then waits in a batch that would wait a minute.
+            await Until(() => Interlocked.Read(ref active) == 2, "the server never took the request");
+            await Task.Delay(300);
             Assert.False(waiting.IsCompleted, "the request did not wait in a forming batch");
             Assert.Equal(0, Interlocked.Read(ref canceled));
             await leaving.CancelAsync();
@@ -91,10 +104,7 @@ public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
             var left = await Record.ExceptionAsync(() => waiting);
             Assert.True(left is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled }, $"the call ended with {left?.GetType().Name ?? "an answer"}");
         }
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (Interlocked.Read(ref canceled) == 0 && DateTime.UtcNow < until)
-            await Task.Delay(20);
-        Assert.Equal(1, Interlocked.Read(ref canceled));
+        await Until(() => Interlocked.Read(ref canceled) == 1, "the canceled request stayed in its batch");
 
         _model.Open();
         using var answered = await blocker;
