@@ -11,8 +11,9 @@ namespace Pipelines.Benchmarks.Training;
 /// and AdamW at batch 64 and 256 on 1 and 2 threads, plus the digits main-job recipe end to end. Ours runs with the
 /// GC settings an app gets by default; PyTorch with <c>OMP_WAIT_POLICY=PASSIVE</c> and OpenBLAS at its best kernel.
 /// Each step row also gives both sides as a fraction of the roofline, the step's matrix products at the FMA peak measured
-/// at the start of the run. Besides time, ours reports the bytes a step allocates and the gen-2 collections per 1,000 steps. The machines this runs
-/// on are shared, so both sides run in alternating rounds (<c>--rounds N</c>, default 3) and each row is a median of rounds.
+/// at the start of the run. Besides time, ours reports the bytes a step allocates and the gen-2 collections per 1,000
+/// steps. The machines this runs on are shared, so both sides run in alternating rounds (<c>--rounds N</c>, default 3)
+/// and each row is a median of rounds.
 /// </summary>
 internal static class CompareTraining
 {
