@@ -59,7 +59,7 @@ public sealed class ClientDisconnectTests : IAsyncLifetime, IDisposable
         await client.ModelInferAsync(new ModelInferRequest { ModelName = "mlp", Inputs = { input } }, cancellationToken: cancellation);
     }
 
-    /// <summary>Waits up to ten seconds for <paramref name="condition"/>: the server notices a closed connection on its own threads.</summary>
+    /// <summary>Waits up to ten seconds for <paramref name="condition"/>: the server handles requests and notices closed connections on its own threads.</summary>
     private static async Task Until(Func<bool> condition, string failure)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
