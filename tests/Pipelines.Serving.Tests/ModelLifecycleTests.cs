@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pipelines.Dataflow;
@@ -58,12 +59,19 @@ public sealed class ModelLifecycleTests
     public async Task A_request_taken_before_a_swap_is_answered_by_the_version_it_entered()
     {
         var (first, second) = (ServingHost.Model(3), ServingHost.Model(30));
-        await using var host = await ServingHost.StartAsync(services => services.AddInference("mlp", first, new ServedModelOptions { InputShape = ServingHost.Example }));
+        // The endpoint enters the current version before it reads the body, so its first read means the request is taken.
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await ServingHost.StartAsync(
+            services => services.AddInference("mlp", first, new ServedModelOptions { InputShape = ServingHost.Example }),
+            middleware: app => app.Use((context, next) =>
+            {
+                context.Request.Body = new FirstReadSignal(context.Request.Body, reading);
+                return next(context);
+            }));
         var x = Tensor.Normal(new Key(5), ServingHost.Example);
         var body = new HeldContent(Encoding.UTF8.GetBytes(Body(x)));
         var pending = host.Http.PostAsync("/v2/models/mlp/infer", body);
-        await body.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await Task.Delay(100);
+        await reading.Task.WaitAsync(TimeSpan.FromSeconds(10));
         host.Models.Swap("mlp", second);
         body.Release.SetResult();
         using var response = await pending;
@@ -175,14 +183,11 @@ public sealed class ModelLifecycleTests
     /// <summary>A request body that is sent only once the test releases it: the server has the request's headers (and has taken it) before.</summary>
     private sealed class HeldContent(byte[] bytes) : HttpContent
     {
-        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
         {
             await stream.FlushAsync();
-            Started.TrySetResult();
             await Release.Task;
             await stream.WriteAsync(bytes);
         }
@@ -192,5 +197,42 @@ public sealed class ModelLifecycleTests
             length = 0;
             return false;
         }
+    }
+
+    /// <summary>A request body that says when the server first reads it.</summary>
+    private sealed class FirstReadSignal(Stream inner, TaskCompletionSource reading) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            reading.TrySetResult();
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            reading.TrySetResult();
+            return inner.Read(buffer, offset, count);
+        }
+
+        public override void Flush() => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

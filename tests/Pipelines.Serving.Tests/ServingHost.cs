@@ -36,7 +36,10 @@ public sealed class ServingHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServingHost> StartAsync(Action<IServiceCollection> models, long? maxRequestBodySize = null)
+    /// <param name="models">The app's registrations.</param>
+    /// <param name="maxRequestBodySize">Kestrel's body limit, when a test needs a small one.</param>
+    /// <param name="middleware">Runs before the inference endpoints, for a test that watches requests arrive.</param>
+    public static async Task<ServingHost> StartAsync(Action<IServiceCollection> models, long? maxRequestBodySize = null, Action<WebApplication>? middleware = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -49,6 +52,7 @@ public sealed class ServingHost : IAsyncDisposable
         });
         models(builder.Services);
         var app = builder.Build();
+        middleware?.Invoke(app);
         app.MapInference();
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
