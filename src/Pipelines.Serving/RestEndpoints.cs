@@ -15,6 +15,9 @@ internal static class RestEndpoints
     /// <summary>The binary tensor data extension's header: the JSON part's length in bytes.</summary>
     public const string HeaderLengthHeader = "Inference-Header-Content-Length";
 
+    /// <summary>The most a body's first buffer takes before its bytes arrive: a batch of a few hundred small examples.</summary>
+    private const int FirstBodyBuffer = 1 << 20;
+
     public static void Map(IEndpointRouteBuilder app)
     {
         var v2 = app.MapGroup("/v2");
@@ -109,11 +112,26 @@ internal static class RestEndpoints
         }
     }
 
+    /// <summary>
+    /// Reads the whole body into one array sized by the bytes that arrive. Kestrel enforces the body limit as the body is
+    /// read, not when the headers come, so a buffer sized from the declared Content-Length alone would let one small
+    /// request that claims gigabytes allocate them; the first allocation is capped and grows only as bytes arrive.
+    /// </summary>
     private static async Task<byte[]> ReadBodyAsync(HttpContext context)
     {
-        using var buffer = new MemoryStream(context.Request.ContentLength is { } length and <= int.MaxValue ? (int)length : 0);
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
-        return buffer.ToArray();
+        var declared = context.Request.ContentLength;
+        var buffer = new byte[(int)Math.Min(declared ?? FirstBodyBuffer, FirstBodyBuffer)];
+        var filled = 0;
+        while (filled != declared)
+        {
+            if (filled == buffer.Length)
+                Array.Resize(ref buffer, (int)Math.Min(Math.Min(2L * buffer.Length + 1, declared ?? long.MaxValue), Array.MaxLength));
+            var read = await context.Request.Body.ReadAsync(buffer.AsMemory(filled), context.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+                break;
+            filled += read;
+        }
+        return filled == buffer.Length ? buffer : buffer[..filled];
     }
 
     private static TimeSpan? Deadline(HttpRequest request)

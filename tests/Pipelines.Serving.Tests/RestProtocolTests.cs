@@ -162,6 +162,32 @@ public sealed class RestProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_declared_length_over_the_limit_is_a_400_without_allocating_it()
+    {
+        await using var small = await ServingHost.StartAsync(services => services.AddInference("mlp", Model, new ServedModelOptions { InputShape = ServingHost.Example }), maxRequestBodySize: 1000);
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var (status, answer) = await RawPostAsync(small.Http.BaseAddress!, declaredLength: 1_900_000_000, sent: "{}"u8.ToArray());
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.Equal(400, status);
+        Assert.Contains("The max request body size is 1000 bytes", answer, StringComparison.Ordinal);
+        Assert.True(allocated < 200_000_000, $"Answering a request that declares 1.9 GB and sends 2 bytes allocated {allocated} bytes.");
+    }
+
+    /// <summary>A POST whose Content-Length says what the client likes, sent over a socket as HttpClient never would.</summary>
+    private static async Task<(int Status, string Answer)> RawPostAsync(Uri server, long declaredLength, byte[] sent)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(server.Host, server.Port);
+        var stream = client.GetStream();
+        var head = $"POST /v2/models/mlp/infer HTTP/1.1\r\nHost: {server.Authority}\r\nContent-Type: application/json\r\nContent-Length: {declaredLength}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(sent);
+        // Kestrel closes the connection after refusing a body, so the whole answer is what arrives until then.
+        var answer = await new StreamReader(stream, Encoding.UTF8).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return (int.Parse(answer.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture), answer);
+    }
+
+    [Fact]
     public async Task A_bad_timeout_header_is_a_400()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/mlp/infer") { Content = new StringContent(InferBody([Input(0)]), Encoding.UTF8, "application/json") };
