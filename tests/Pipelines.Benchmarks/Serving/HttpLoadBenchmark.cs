@@ -14,12 +14,14 @@ using Pipelines.Tensors;
 namespace Pipelines.Benchmarks.Serving;
 
 /// <summary>
-/// <c>serve-load [--seconds S]</c>: the 784-256-128-10 MLP behind Pipelines.Serving on 127.0.0.1, loaded by
+/// <c>serve-load [--seconds S] [--rounds R]</c>: the 784-256-128-10 MLP behind Pipelines.Serving on 127.0.0.1, loaded by
 /// <c>autocannon</c> (npm) with single-example JSON requests at 1, 16, 64 and 256 connections, dynamic batching on
 /// (MaxBatchSize 64, MaxDelay 1 ms) and off (MaxBatchSize 1) in the same run, and batching with the binary tensor data
 /// extension instead of JSON, and closed-loop gRPC callers with raw contents: requests/s and p50/p99 latency, against
 /// the HTTP stack's own cost (the liveness endpoint at the same load) and the latency contract (the delay, one full
-/// batch's forward pass and that HTTP cost). autocannon is not installed by this command: <c>npm install -g autocannon</c>.
+/// batch's forward pass and that HTTP cost). Every row is run R times (3 unless told), the rounds interleaved, and
+/// reported by its medians with the spread of its requests/s, since a row at one connection moves by a quarter
+/// between runs on a shared two-core machine. autocannon is not installed by this command: <c>npm install -g autocannon</c>.
 /// </summary>
 internal static class HttpLoadBenchmark
 {
@@ -27,7 +29,8 @@ internal static class HttpLoadBenchmark
 
     public static async Task<int> Run(string[] args)
     {
-        var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(5);
+        var seconds = Option(args, "--seconds", 5);
+        var rounds = Option(args, "--rounds", 3);
         if (!Installed())
         {
             Console.Error.WriteLine("serve-load needs autocannon on the PATH: npm install -g autocannon (node 20 is enough).");
@@ -46,8 +49,8 @@ internal static class HttpLoadBenchmark
         var batch = Tensor.Normal(new Key(1), new Shape(64, 784));
         var fullBatch = Timing.MedianMicroseconds(() => model.Forward(batch));
         var alone = Timing.MedianMicroseconds(() => model.Forward(example.Reshape(new Shape(1, 784))));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: one example {alone:F0} µs, a batch of 64 {fullBatch:F0} µs; {seconds} s per row; {Environment.ProcessorCount} cores shared with autocannon"));
-        var rows = new List<(string Mode, int Connections, Load Load)>();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"model: one example {alone:F0} µs, a batch of 64 {fullBatch:F0} µs; {seconds} s per row, {rounds} rounds; {Environment.ProcessorCount} cores shared with autocannon"));
+        var runs = new List<(string Mode, int Connections, Load Load)>();
         // Both servers live through the run and each connection count loads them in turn, so a shared machine's drift
         // falls on both alike.
         await using var batching = await Server.StartAsync(model, new InferenceOptions { MaxBatchSize = 64, MaxDelay = TimeSpan.FromMilliseconds(1), QueueCapacity = 16384 });
@@ -59,26 +62,30 @@ internal static class HttpLoadBenchmark
             await Autocannon(server.Url + "/v2/models/mlp/infer", binary, 16, 1, header.Length);
             await Autocannon(server.Url + "/v2/models/mlp/infer", body, 1, 1);
         }
-        foreach (var connections in Connections)
+        for (var round = 0; round < rounds; round++)
         {
-            rows.Add(("batching", connections, await Autocannon(batching.Url + "/v2/models/mlp/infer", body, connections, seconds)));
-            rows.Add(("no batching", connections, await Autocannon(single.Url + "/v2/models/mlp/infer", body, connections, seconds)));
-            rows.Add(("batching, binary", connections, await Autocannon(batching.Url + "/v2/models/mlp/infer", binary, connections, seconds, header.Length)));
-            rows.Add(("no batching, binary", connections, await Autocannon(single.Url + "/v2/models/mlp/infer", binary, connections, seconds, header.Length)));
-            rows.Add(("http only (live)", connections, await Autocannon(batching.Url + "/v2/health/live", null, connections, seconds)));
-            rows.Add(("grpc batching", connections, await GrpcLoad(batching.GrpcUrl, example, connections, seconds)));
-            rows.Add(("grpc no batching", connections, await GrpcLoad(single.GrpcUrl, example, connections, seconds)));
+            foreach (var connections in Connections)
+            {
+                runs.Add(("batching", connections, await Autocannon(batching.Url + "/v2/models/mlp/infer", body, connections, seconds)));
+                runs.Add(("no batching", connections, await Autocannon(single.Url + "/v2/models/mlp/infer", body, connections, seconds)));
+                runs.Add(("batching, binary", connections, await Autocannon(batching.Url + "/v2/models/mlp/infer", binary, connections, seconds, header.Length)));
+                runs.Add(("no batching, binary", connections, await Autocannon(single.Url + "/v2/models/mlp/infer", binary, connections, seconds, header.Length)));
+                runs.Add(("http only (live)", connections, await Autocannon(batching.Url + "/v2/health/live", null, connections, seconds)));
+                runs.Add(("grpc batching", connections, await GrpcLoad(batching.GrpcUrl, example, connections, seconds)));
+                runs.Add(("grpc no batching", connections, await GrpcLoad(single.GrpcUrl, example, connections, seconds)));
+            }
         }
+        var rows = runs.GroupBy(r => (r.Mode, r.Connections)).Select(g => (g.Key.Mode, g.Key.Connections, Load: Load.Median([.. g.Select(r => r.Load)]))).ToList();
         File.Delete(body);
         File.Delete(binary);
         Console.WriteLine();
-        Console.WriteLine("vs none: requests/s against no batching with the same encoding (JSON for the liveness rows)");
-        Console.WriteLine($"{"mode",-20} {"conn",5} {"req/s",10} {"p50 ms",8} {"p99 ms",8} {"non-2xx",8} {"vs none",8}");
+        Console.WriteLine($"medians of {rounds} rounds; spread: the rounds' requests/s range over their median; vs none: requests/s against no batching with the same encoding (JSON for the liveness rows); non-2xx: all rounds");
+        Console.WriteLine($"{"mode",-20} {"conn",5} {"req/s",10} {"spread",7} {"p50 ms",8} {"p99 ms",8} {"non-2xx",8} {"vs none",8}");
         foreach (var (mode, connections, load) in rows)
         {
             var baseline = mode.StartsWith("grpc", StringComparison.Ordinal) ? "grpc no batching" : mode.EndsWith("binary", StringComparison.Ordinal) ? "no batching, binary" : "no batching";
             var none = rows.First(r => r.Mode == baseline && r.Connections == connections).Load;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode,-20} {connections,5} {load.RequestsPerSecond,10:F0} {load.P50,8:F2} {load.P99,8:F2} {load.Failed,8} {load.RequestsPerSecond / none.RequestsPerSecond,8:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode,-20} {connections,5} {load.RequestsPerSecond,10:F0} {load.Spread,7:P0} {load.P50,8:F2} {load.P99,8:F2} {load.Failed,8} {load.RequestsPerSecond / none.RequestsPerSecond,8:F2}"));
         }
         foreach (var connections in Connections)
         {
@@ -89,6 +96,9 @@ internal static class HttpLoadBenchmark
         }
         return 0;
     }
+
+    private static int Option(string[] args, string name, int otherwise) =>
+        args.SkipWhile(a => a != name).Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(otherwise);
 
     private static bool Installed()
     {
@@ -125,7 +135,7 @@ internal static class HttpLoadBenchmark
         var failed = json.GetProperty("non2xx").GetInt64() + json.GetProperty("errors").GetInt64();
         if (failed > 0)
             Console.Error.WriteLine($"{url} at {connections} connections: {failed} failed; status codes {json.GetProperty("statusCodeStats").GetRawText()}");
-        return new Load(json.GetProperty("requests").GetProperty("average").GetDouble(), latency.GetProperty("p50").GetDouble(), latency.GetProperty("p99").GetDouble(), failed);
+        return new Load(json.GetProperty("requests").GetProperty("average").GetDouble(), latency.GetProperty("p50").GetDouble(), latency.GetProperty("p99").GetDouble(), failed, 0);
     }
 
     /// <summary>
@@ -161,10 +171,23 @@ internal static class HttpLoadBenchmark
         foreach (var channel in channels)
             channel.Dispose();
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new Load(all.Length / (double)seconds, all[all.Length / 2], all[Math.Min(all.Length - 1, all.Length * 99 / 100)], failed);
+        return new Load(all.Length / (double)seconds, all[all.Length / 2], all[Math.Min(all.Length - 1, all.Length * 99 / 100)], failed, 0);
     }
 
-    private sealed record Load(double RequestsPerSecond, double P50, double P99, long Failed);
+    /// <summary>One row's figures; <see cref="Spread"/> is the range of its rounds' requests/s over their median.</summary>
+    private sealed record Load(double RequestsPerSecond, double P50, double P99, long Failed, double Spread)
+    {
+        public static Load Median(IReadOnlyList<Load> rounds)
+        {
+            var throughput = Timing.Median(rounds.Select(r => r.RequestsPerSecond));
+            return new Load(
+                throughput,
+                Timing.Median(rounds.Select(r => r.P50)),
+                Timing.Median(rounds.Select(r => r.P99)),
+                rounds.Sum(r => r.Failed),
+                (rounds.Max(r => r.RequestsPerSecond) - rounds.Min(r => r.RequestsPerSecond)) / throughput);
+        }
+    }
 
     /// <summary>The served model on a free loopback port, HTTP/1.1, as an app registers it.</summary>
     private sealed class Server(WebApplication app, string url, string grpcUrl) : IAsyncDisposable
