@@ -152,6 +152,22 @@ public sealed class RestProtocolTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(InferBody([Input(0)]), "/v2/models/mlp/versions/1/infer")).Status);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_body_larger_than_the_first_buffer_is_read_whole_with_or_without_a_declared_length(bool chunked)
+    {
+        var examples = Enumerable.Range(0, 3).Select(Input).ToList();
+        var padded = InferBody(examples).Replace("\"inputs\"", new string(' ', 3 << 20) + "\"inputs\"", StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/mlp/infer") { Content = new StringContent(padded, Encoding.UTF8, "application/json") };
+        request.Headers.TransferEncodingChunked = chunked;
+        using var response = await _host.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        var data = JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetSingle());
+        Assert.Equal(examples.SelectMany(Alone).Select(BitConverter.SingleToInt32Bits), data.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public async Task A_body_over_the_servers_limit_is_a_400_naming_the_limit()
     {
