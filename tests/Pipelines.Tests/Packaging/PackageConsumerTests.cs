@@ -9,9 +9,10 @@ namespace Pipelines.Tests.Packaging;
 
 /// <summary>
 /// The library as a user gets it: packed, referenced from a local folder by a separate console app (not a project
-/// reference) that runs each of the README's C# blocks as pasted, alone, and then ordinary LINQ beside all their usings
-/// (LanguageExt's global extensions used to break it), built with warnings as errors; the GC settings the package
-/// supplies reach the app's runtime config.
+/// reference) that runs each C# block of the README and of docs/training.md as pasted, alone, and then ordinary LINQ
+/// beside all their usings (LanguageExt's global extensions used to break it), built with warnings as errors; the GC
+/// settings the package supplies reach the app's runtime config. The blocks of docs/testing.md, docs/serving.md and
+/// docs/distributed.md run below, in the projects they need.
 /// </summary>
 public sealed partial class PackageConsumerTests
 {
@@ -37,8 +38,8 @@ public sealed partial class PackageConsumerTests
             File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
             File.Copy(Path.Combine(SourceTree.Root, "tests", "Pipelines.Tests", "Golden", "mlp.safetensors"), Path.Combine(app, "pytorch_mlp.safetensors"));
             // Each block alone, as pasted into a new app's Program.cs; then the blocks' usings with LINQ of the app's own.
-            var programs = ReadmeBlocks().Where(block => !IsTestClass(block) && !IsClusterProgram(block)).ToList();
-            Assert.True(programs.Count >= 4, "The README lost its tour, its step by hand, its training-graph block or its serving block.");
+            var programs = Blocks("README.md").Concat(Blocks(Path.Combine("docs", "training.md"))).ToList();
+            Assert.True(programs.Count >= 5, "The README lost its tour, its step by hand, its serving block or its own layer, or docs/training.md its run.");
             var output = string.Join('\n', programs.Select(program =>
             {
                 File.WriteAllText(Path.Combine(app, "Program.cs"), program);
@@ -75,7 +76,7 @@ public sealed partial class PackageConsumerTests
     /// <summary>
     /// The worked example of the testing kit, as a user runs it: a layer of their own in a class library and its laws in
     /// a test project, both referencing the packed Pipelines and Pipelines.Testing from a local folder, with the
-    /// README's test class pasted in as a file of its own; every law passes.
+    /// test class of docs/testing.md pasted in as a file of its own; every law passes.
     /// </summary>
     [Fact]
     public void A_users_own_layer_passes_the_testing_kits_laws_through_the_packages()
@@ -89,7 +90,7 @@ public sealed partial class PackageConsumerTests
             var example = Path.Combine(work.FullName, "UserLayer");
             CopyDirectory(Path.Combine(SourceTree.Root, "examples", "UserLayer"), example);
             UseFeed(example, feed);
-            File.WriteAllText(Path.Combine(example, "GatedLinearUnit.Tests", "ReadmeLaws.cs"), Assert.Single(ReadmeBlocks(), IsTestClass));
+            File.WriteAllText(Path.Combine(example, "GatedLinearUnit.Tests", "ReadmeLaws.cs"), Assert.Single(Blocks(Path.Combine("docs", "testing.md")), IsTestClass));
             var output = Run("dotnet", ["test", Path.Combine(example, "GatedLinearUnit.Tests"), $"-p:PipelinesVersion={version}"], example);
             Assert.Matches(@"Passed!\s+- Failed:\s+0, Passed:\s+14", output);
         }
@@ -130,8 +131,7 @@ public sealed partial class PackageConsumerTests
                   </ItemGroup>
                 </Project>
                 """);
-            var docs = File.ReadAllText(Path.Combine(SourceTree.Root, "docs", "serving.md"));
-            File.WriteAllText(Path.Combine(app, "Program.cs"), CSharpBlock().Matches(docs).First().Groups[1].Value);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), Blocks(Path.Combine("docs", "serving.md"))[0]);
             Run("dotnet", ["build", "-c", "Release"], app);
             var port = FreePort();
             var start = new ProcessStartInfo("dotnet") { WorkingDirectory = app, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -171,11 +171,11 @@ public sealed partial class PackageConsumerTests
     }
 
     /// <summary>
-    /// The README's cluster block as a user runs it: a console app referencing the packed Pipelines.Orleans alone (Orleans
+    /// The complete program of docs/distributed.md as a user runs it: a console app referencing the packed Pipelines.Orleans alone (Orleans
     /// comes with it), one silo on localhost clustering coordinating its own run, compared with one process.
     /// </summary>
     [Fact]
-    public void A_console_app_referencing_the_orleans_package_trains_the_READMEs_cluster_block()
+    public void A_console_app_referencing_the_orleans_package_trains_the_docs_cluster_program()
     {
         var work = Directory.CreateTempSubdirectory("pipelines-orleans-");
         var version = $"0.1.0-orleans.{Guid.NewGuid():N}";
@@ -187,7 +187,7 @@ public sealed partial class PackageConsumerTests
             UseFeed(app, feed);
             ConsoleApp(app, "Cluster", "Pipelines.Orleans", version);
             File.Copy(Path.Combine(SourceTree.Root, "examples", "Pipelines.Examples", "Data", "digits.csv.gz"), Path.Combine(app, "digits.csv.gz"));
-            File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeBlocks().Single(IsClusterProgram));
+            File.WriteAllText(Path.Combine(app, "Program.cs"), Blocks(Path.Combine("docs", "distributed.md")).Single(IsClusterProgram));
             var output = Run("dotnet", ["run", "-c", "Release"], app);
             Assert.Contains("steps on the cluster, bitwise the one-process run: True", output, StringComparison.Ordinal);
         }
@@ -242,7 +242,7 @@ public sealed partial class PackageConsumerTests
         </configuration>
         """);
 
-        private static void CopyDirectory(string source, string destination)
+    private static void CopyDirectory(string source, string destination)
     {
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
         {
@@ -252,13 +252,13 @@ public sealed partial class PackageConsumerTests
         }
     }
 
-    /// <summary>The README's C# blocks, each as it would be pasted: a program, or a test class of a test project.</summary>
-    private static List<string> ReadmeBlocks() =>
-        [.. CSharpBlock().Matches(File.ReadAllText(Path.Combine(SourceTree.Root, "README.md"))).Select(m => m.Groups[1].Value)];
+    /// <summary>The C# blocks of a Markdown file of the repository, each as it would be pasted: a program, or a test class of a test project.</summary>
+    private static List<string> Blocks(string file) =>
+        [.. CSharpBlock().Matches(File.ReadAllText(Path.Combine(SourceTree.Root, file))).Select(m => m.Groups[1].Value)];
 
     private static bool IsTestClass(string block) => block.Contains("[Property]", StringComparison.Ordinal);
 
-    /// <summary>A block that needs the Orleans package (run by its own test, in an app that references it).</summary>
+    /// <summary>A complete program that needs the Orleans package (beside fragments of one in the same file).</summary>
     private static bool IsClusterProgram(string block) => block.Contains("using Pipelines.Orleans;", StringComparison.Ordinal);
 
     private static bool IsUsing(string line) => line.StartsWith("using ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(';');
