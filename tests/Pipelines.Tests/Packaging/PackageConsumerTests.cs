@@ -90,7 +90,7 @@ public sealed partial class PackageConsumerTests
             var example = Path.Combine(work.FullName, "UserLayer");
             CopyDirectory(Path.Combine(SourceTree.Root, "examples", "UserLayer"), example);
             UseFeed(example, feed);
-            File.WriteAllText(Path.Combine(example, "GatedLinearUnit.Tests", "ReadmeLaws.cs"), Assert.Single(Blocks(Path.Combine("docs", "testing.md")), IsTestClass));
+            File.WriteAllText(Path.Combine(example, "GatedLinearUnit.Tests", "DocsLaws.cs"), Assert.Single(Blocks(Path.Combine("docs", "testing.md")), IsTestClass));
             var output = Run("dotnet", ["test", Path.Combine(example, "GatedLinearUnit.Tests"), $"-p:PipelinesVersion={version}"], example);
             Assert.Matches(@"Passed!\s+- Failed:\s+0, Passed:\s+14", output);
         }
@@ -171,8 +171,9 @@ public sealed partial class PackageConsumerTests
     }
 
     /// <summary>
-    /// The complete program of docs/distributed.md as a user runs it: a console app referencing the packed Pipelines.Orleans alone (Orleans
-    /// comes with it), one silo on localhost clustering coordinating its own run, compared with one process.
+    /// The complete program of docs/distributed.md as a user runs it: a console app referencing the packed
+    /// Pipelines.Orleans alone (Orleans comes with it), one silo on localhost clustering coordinating its own run,
+    /// compared with one process.
     /// </summary>
     [Fact]
     public void A_console_app_referencing_the_orleans_package_trains_the_docs_cluster_program()
