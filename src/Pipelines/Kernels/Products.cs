@@ -74,8 +74,8 @@ public static unsafe class Products
     }
 
     /// <summary>
-    /// x[rows, k]·op(W) (+ bias) into <paramref name="c"/>, with W's packed form cached beside it from its second use:
-    /// the product a layer runs, without the output allocation (the benchmarks time it against BLAS on preallocated outputs).
+    /// x[rows, k]·op(W) (+ bias) into <paramref name="c"/>, with W's packed form cached beside it once W is used
+    /// often (PackedWeights.KeepFromUse): the product a layer runs, without the output allocation (the benchmarks time it against BLAS on preallocated outputs).
     /// </summary>
     internal static void WithWeightInto<T>(ReadOnlySpan<T> x, int rows, Tensor w, bool transposed, Tensor? bias, Span<T> c)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
